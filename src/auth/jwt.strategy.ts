@@ -1,0 +1,40 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { passportJwtSecret } from 'jwks-rsa';
+import { ExtractJwt, Strategy, StrategyOptionsWithoutRequest } from 'passport-jwt';
+import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
+import { AdminPrincipal, principalFromClaims } from './admin-principal';
+
+export const PG_BACKUP_JWT_STRATEGY = 'pg-backup-jwt';
+
+/** Bearer tokens: HS256 with a shared secret, or RS256/ES256 with a public key or a JWKS. Algorithms pinned. */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, PG_BACKUP_JWT_STRATEGY) {
+  constructor(@Inject(PG_BACKUP_OPTIONS) options: PgBackupOptions) {
+    super(strategyOptions(options));
+  }
+
+  validate(claims: Record<string, unknown>): AdminPrincipal {
+    return principalFromClaims(claims);
+  }
+}
+
+function strategyOptions(options: PgBackupOptions): StrategyOptionsWithoutRequest {
+  const { auth } = options;
+  const common = {
+    jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+    ignoreExpiration: false,
+    issuer: auth.issuer,
+    audience: auth.audience,
+  };
+  if (auth.jwksUri) {
+    return {
+      ...common,
+      algorithms: ['RS256', 'ES256'],
+      secretOrKeyProvider: passportJwtSecret({ jwksUri: auth.jwksUri, cache: true, rateLimit: true, jwksRequestsPerMinute: 10 }),
+    };
+  }
+  if (auth.publicKey) return { ...common, algorithms: ['RS256', 'ES256'], secretOrKey: auth.publicKey };
+  if (auth.secret) return { ...common, algorithms: ['HS256'], secretOrKey: auth.secret };
+  throw new Error('pg-backup: set auth.secret (JWT_SECRET), auth.publicKey (JWT_PUBLIC_KEY) or auth.jwksUri (JWKS_URI)');
+}

@@ -1,0 +1,57 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { bigintToNumber } from '../database/column-transformers';
+import { BackupMetadata, BackupStatus, BackupType } from './backup.types';
+
+@Entity({ name: 'backup_history' })
+export class BackupHistory {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: BackupStatus;
+
+  @Column({ type: 'varchar', length: 16 })
+  type!: BackupType;
+
+  @Column('text')
+  filename!: string;
+
+  @Column({ name: 'size_bytes', type: 'bigint', default: 0, transformer: bigintToNumber })
+  sizeBytes!: number;
+
+  @Column({ type: 'char', length: 64, nullable: true })
+  sha256!: string | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  compression!: string;
+
+  @Column({ type: 'boolean', default: false })
+  encrypted!: boolean;
+
+  @Column({ name: 'created_by', type: 'text' })
+  createdBy!: string;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt!: Date | null;
+
+  @Column({ name: 'duration_ms', type: 'integer', nullable: true })
+  durationMs!: number | null;
+
+  @Column({ type: 'text', nullable: true })
+  notes!: string | null;
+
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  tags!: string[];
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  @Column({ name: 'verified_at', type: 'timestamptz', nullable: true })
+  verifiedAt!: Date | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  metadata!: BackupMetadata | null;
+}

@@ -1,0 +1,18 @@
+import { join } from 'node:path';
+import { BackupType } from './backup.types';
+
+export const PARTIAL_SUFFIX = '.partial';
+export const MANIFEST_SUFFIX = '.json';
+
+/** `shop-manual-20261123T114512Z-1a2b3c4d.dump`: sortable, unique, safe in any file system. */
+export function backupFilename(database: string, type: BackupType, createdAt: Date, id: string): string {
+  const stamp = createdAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const safeDb = database.replace(/[^\w.-]/g, '_').slice(0, 60) || 'db';
+  return `${safeDb}-${type}-${stamp}-${id.slice(0, 8)}.dump`;
+}
+
+/** Only names this module produced resolve to a path: no traversal out of the backup directory. */
+export function backupPath(dir: string, filename: string): string {
+  if (!/^[\w.-]+\.dump$/.test(filename) || filename.startsWith('.')) throw new Error(`invalid backup file name: ${filename}`);
+  return join(dir, filename);
+}

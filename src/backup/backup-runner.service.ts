@@ -1,0 +1,140 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Repository } from 'typeorm';
+import { InsufficientStorageException } from '../common/exceptions';
+import { APPLICATION_NAME } from '../database/data-source';
+import { DatabaseInfoRepository, ServerInfo } from '../database/database-info.repository';
+import { pgDumpArgs, DumpCompression } from '../infra/process/pg-args';
+import { pgConnection } from '../infra/process/pg-connection';
+import { PgTools, PgToolsRepository } from '../infra/process/pg-tools.repository';
+import { ChildProcessHandle, ProcessRepository } from '../infra/process/process.repository';
+import { PartialFile, StorageRepository } from '../infra/storage/storage.repository';
+import { OperationHandle } from '../lock/lock.service';
+import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
+import { PRODUCT_VERSION } from '../product-version';
+import { BackupHistory } from './backup-history.entity';
+import { backupPath, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
+import { BackupStatus } from './backup.types';
+
+/** Compressed custom dumps of typical data come out well under half the table size. */
+const COMPRESSED_SIZE_RATIO = 0.5;
+
+export interface DumpContext {
+  server: ServerInfo;
+  tools: PgTools;
+  compression: DumpCompression;
+}
+
+/** Runs pg_dump into a backup file: streamed, hashed, fsynced, renamed into place. */
+@Injectable()
+export class BackupRunner {
+  private readonly logger = new Logger(BackupRunner.name);
+
+  constructor(
+    @InjectRepository(BackupHistory, PG_BACKUP_CONNECTION) private readonly backups: Repository<BackupHistory>,
+    @Inject(PG_BACKUP_OPTIONS) private readonly options: PgBackupOptions,
+    private readonly database: DatabaseInfoRepository,
+    private readonly pgTools: PgToolsRepository,
+    private readonly processes: ProcessRepository,
+    private readonly storage: StorageRepository,
+  ) {}
+
+  /** Everything that can be checked before a backup starts: tool versions and free space. */
+  async prepare(compression: DumpCompression): Promise<DumpContext> {
+    const server = await this.database.server();
+    const tools = await this.pgTools.forServer(server.major);
+    await this.storage.ensurePrivateDir(this.options.backupDir);
+    const free = await this.storage.freeBytes(this.options.backupDir);
+    const dataBytes = await this.database.userDataBytes();
+    const estimate = Math.ceil(dataBytes * (compression === 'none' ? 1 : COMPRESSED_SIZE_RATIO));
+    const needed = Math.max(this.options.minFreeBytes, estimate);
+    if (free < needed) {
+      throw new InsufficientStorageException(
+        `backup directory ${this.options.backupDir} has ${mib(free)} MiB free; this backup needs about ${mib(needed)} MiB`,
+      );
+    }
+    return { server, tools, compression };
+  }
+
+  /** Dumps into the file named by `backup` and records the outcome on its row; never throws. */
+  async run(backup: BackupHistory, context: DumpContext, operation: OperationHandle): Promise<BackupHistory> {
+    const finalPath = backupPath(this.options.backupDir, backup.filename);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let partial: PartialFile | undefined;
+    let child: ChildProcessHandle | undefined;
+    try {
+      const tableRowEstimates = await this.database.tableRowEstimates();
+      partial = await this.storage.createPartial(finalPath + PARTIAL_SUFFIX);
+      const connection = pgConnection(this.options.databaseUrl, `${APPLICATION_NAME}:dump`);
+      child = this.processes.spawn(
+        context.tools.pgDump,
+        pgDumpArgs(connection.dbnameArg, this.options.schema, context.compression),
+        { env: connection.env },
+      );
+      const meter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          hash.update(chunk);
+          bytes += chunk.length;
+          operation.reportBytes(bytes);
+          callback(null, chunk);
+        },
+      });
+      await Promise.all([pipeline(child.stdout!, meter, partial.stream, { signal: operation.signal }), child.completion]);
+      await partial.commit();
+      await this.storage.renameDurably(partial.path, finalPath);
+      partial = undefined;
+
+      const finishedAt = new Date();
+      Object.assign(backup, {
+        status: BackupStatus.Completed,
+        sizeBytes: bytes,
+        sha256: hash.digest('hex'),
+        finishedAt,
+        durationMs: finishedAt.getTime() - backup.createdAt.getTime(),
+        metadata: {
+          database: context.server.database,
+          serverVersion: context.server.version,
+          pgDumpVersion: context.tools.pgDumpVersion,
+          productVersion: PRODUCT_VERSION,
+          tables: tableRowEstimates,
+        },
+      });
+      await this.storage.writeFileAtomically(finalPath + MANIFEST_SUFFIX, JSON.stringify(backup, null, 2));
+      return await this.backups.save(backup);
+    } catch (error) {
+      child?.kill();
+      await partial?.discard();
+      await this.storage.remove(finalPath).catch(() => undefined);
+      await this.storage.remove(finalPath + MANIFEST_SUFFIX).catch(() => undefined);
+      const message = failureMessage(error, operation.signal);
+      this.logger.error(`backup ${backup.id} failed: ${message}`);
+      const finishedAt = new Date();
+      Object.assign(backup, {
+        status: BackupStatus.Failed,
+        sha256: null,
+        sizeBytes: 0,
+        error: message,
+        finishedAt,
+        durationMs: finishedAt.getTime() - backup.createdAt.getTime(),
+      });
+      return this.backups.save(backup).catch((saveError: Error) => {
+        this.logger.error(`backup ${backup.id}: failure not recorded: ${saveError.message}`);
+        return backup;
+      });
+    }
+  }
+}
+
+/** An abort reports why it was aborted; anything else its own message (with pg_dump's stderr tail). */
+export function failureMessage(error: unknown, signal: AbortSignal): string {
+  if (signal.aborted) return `aborted: ${(signal.reason as Error)?.message ?? String(signal.reason)}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function mib(bytes: number): number {
+  return Math.round(bytes / 1024 / 1024);
+}

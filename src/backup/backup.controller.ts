@@ -1,0 +1,65 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Actor } from '../auth/actor.decorator';
+import { AdminApi } from '../auth/admin-api.decorator';
+import { Audited, AuditedWhenDenied } from '../audit/audited.decorator';
+import { BackupService } from './backup.service';
+import { CreateBackupDto } from './dto/create-backup.dto';
+import { ListBackupsQuery } from './dto/list-backups.query';
+
+@AdminApi()
+@Controller('backups')
+export class BackupController {
+  constructor(private readonly backups: BackupService) {}
+
+  @Post()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @Audited('backup.create')
+  create(@Actor() actor: string, @Body() dto: CreateBackupDto) {
+    return this.backups.create(actor, dto);
+  }
+
+  @Get()
+  @AuditedWhenDenied('backup.list')
+  list(@Query() query: ListBackupsQuery) {
+    return this.backups.list(query);
+  }
+
+  @Get('stats')
+  @AuditedWhenDenied('backup.stats')
+  stats() {
+    return this.backups.stats();
+  }
+
+  @Post('cleanup')
+  @HttpCode(HttpStatus.OK)
+  @Audited('backup.cleanup')
+  cleanup() {
+    return this.backups.cleanup();
+  }
+
+  @Get(':id')
+  @AuditedWhenDenied('backup.get')
+  get(@Param('id', ParseUUIDPipe) id: string) {
+    return this.backups.get(id);
+  }
+
+  @Get(':id/download')
+  @Audited('backup.download')
+  download(@Param('id', ParseUUIDPipe) id: string) {
+    return this.backups.download(id);
+  }
+
+  @Post(':id/verify')
+  @HttpCode(HttpStatus.OK)
+  @Audited('backup.verify')
+  verify(@Param('id', ParseUUIDPipe) id: string) {
+    return this.backups.verify(id);
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @Audited('backup.delete')
+  async remove(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.backups.remove(id);
+  }
+}

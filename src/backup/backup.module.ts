@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '../auth/auth.module';
+import { InfraModule } from '../infra/infra.module';
+import { LockModule } from '../lock/lock.module';
+import { PG_BACKUP_CONNECTION } from '../pg-backup.options';
+import { SettingsModule } from '../settings/settings.module';
+import { BackupHistory } from './backup-history.entity';
+import { BackupIntegrityService } from './backup-integrity.service';
+import { BackupRunner } from './backup-runner.service';
+import { BackupController } from './backup.controller';
+import { BackupService } from './backup.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([BackupHistory], PG_BACKUP_CONNECTION), AuthModule, InfraModule, LockModule, SettingsModule],
+  providers: [BackupService, BackupRunner, BackupIntegrityService],
+  controllers: [BackupController],
+  exports: [BackupService, BackupIntegrityService],
+})
+export class BackupModule {}

@@ -1,0 +1,226 @@
+import { Inject, Injectable, Logger, OnModuleInit, StreamableFile } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { Repository } from 'typeorm';
+import { BackupNotFoundException, BackupStateException } from '../common/exceptions';
+import { StorageRepository } from '../infra/storage/storage.repository';
+import { LockService, OperationHandle } from '../lock/lock.service';
+import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
+import { SettingsService } from '../settings/settings.service';
+import { BackupHistory } from './backup-history.entity';
+import { BackupIntegrityService, IntegrityReport } from './backup-integrity.service';
+import { backupFilename, backupPath, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
+import { BackupRunner } from './backup-runner.service';
+import { BackupStatus, BackupType } from './backup.types';
+import { backupsToDelete } from './retention';
+import { CreateBackupDto } from './dto/create-backup.dto';
+import { ListBackupsQuery } from './dto/list-backups.query';
+
+export interface BackupStats {
+  count: number;
+  totalBytes: number;
+  byStatus: Record<BackupStatus, number>;
+  byType: Record<string, number>;
+  oldest: Date | null;
+  newest: Date | null;
+  lastSuccessAt: Date | null;
+  lastFailureAt: Date | null;
+}
+
+@Injectable()
+export class BackupService implements OnModuleInit {
+  private readonly logger = new Logger(BackupService.name);
+
+  constructor(
+    @InjectRepository(BackupHistory, PG_BACKUP_CONNECTION) private readonly backups: Repository<BackupHistory>,
+    @Inject(PG_BACKUP_OPTIONS) private readonly options: PgBackupOptions,
+    private readonly lock: LockService,
+    private readonly runner: BackupRunner,
+    private readonly integrity: BackupIntegrityService,
+    private readonly storage: StorageRepository,
+    private readonly settings: SettingsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.lock.registerStaleSweeper(() => this.failInterrupted());
+  }
+
+  /** Takes the lock, starts the dump in the background and returns the running backup (202). */
+  async create(actor: string, dto: CreateBackupDto, type = BackupType.Manual): Promise<BackupHistory> {
+    const id = randomUUID();
+    const operation = await this.lock.acquire('backup', id, actor);
+    try {
+      const backup = await this.start(id, actor, type, dto);
+      this.lock.runInBackground(operation, async () => {
+        await this.runner.run(backup.row, backup.context, operation);
+      });
+      return backup.row;
+    } catch (error) {
+      await operation.release();
+      throw error;
+    }
+  }
+
+  /**
+   * A backup run to completion under a lock the caller already holds (the restore's safety
+   * backup). Returns the finished row, completed or failed.
+   */
+  async createUnderLock(actor: string, dto: CreateBackupDto, type: BackupType, operation: OperationHandle): Promise<BackupHistory> {
+    const { row, context } = await this.start(randomUUID(), actor, type, dto);
+    return this.runner.run(row, context, operation);
+  }
+
+  async list(query: ListBackupsQuery): Promise<{ items: BackupHistory[]; total: number }> {
+    const [items, total] = await this.backups.findAndCount({
+      where: { status: query.status, type: query.type },
+      order: { createdAt: 'DESC', id: 'DESC' },
+      take: query.limit,
+      skip: query.offset,
+    });
+    return { items, total };
+  }
+
+  async get(id: string): Promise<BackupHistory> {
+    const backup = await this.backups.findOneBy({ id });
+    if (!backup) throw new BackupNotFoundException(id);
+    return backup;
+  }
+
+  async download(id: string): Promise<StreamableFile> {
+    const backup = await this.completed(id, 'downloaded');
+    const path = backupPath(this.options.backupDir, backup.filename);
+    const size = await this.storage.size(path);
+    if (size === null) throw new BackupStateException(`the file of backup ${id} is missing from the backup directory`);
+    return new StreamableFile(this.storage.openRead(path), {
+      type: 'application/octet-stream',
+      disposition: `attachment; filename="${backup.filename}"`,
+      length: size,
+    });
+  }
+
+  async verify(id: string): Promise<IntegrityReport> {
+    const backup = await this.completed(id, 'verified');
+    const report = await this.integrity.check(backup);
+    if (report.valid) await this.backups.update({ id }, { verifiedAt: new Date() });
+    return report;
+  }
+
+  async remove(id: string): Promise<void> {
+    const backup = await this.get(id);
+    if (backup.status === BackupStatus.Running) throw new BackupStateException(`backup ${id} is still running`);
+    const path = backupPath(this.options.backupDir, backup.filename);
+    await this.storage.remove(path);
+    await this.storage.remove(path + MANIFEST_SUFFIX);
+    await this.backups.delete({ id });
+  }
+
+  /** Applies the retention policy now. Archiving arrives with the storage pipeline. */
+  async cleanup(): Promise<{ deleted: number; archived: number }> {
+    const { retention } = await this.settings.get();
+    const completed = await this.backups.find({
+      where: { status: BackupStatus.Completed },
+      select: { id: true, createdAt: true },
+    });
+    const doomed = backupsToDelete(completed, retention);
+    for (const id of doomed) await this.remove(id);
+    if (doomed.length) this.logger.log(`retention removed ${doomed.length} backup(s)`);
+    return { deleted: doomed.length, archived: 0 };
+  }
+
+  async stats(): Promise<BackupStats> {
+    const rows: { status: BackupStatus; type: string; count: string; bytes: string; oldest: Date; newest: Date }[] =
+      await this.backups
+        .createQueryBuilder('b')
+        .select('b.status', 'status')
+        .addSelect('b.type', 'type')
+        .addSelect('count(*)', 'count')
+        .addSelect('coalesce(sum(b.size_bytes), 0)', 'bytes')
+        .addSelect('min(b.created_at)', 'oldest')
+        .addSelect('max(b.created_at)', 'newest')
+        .groupBy('b.status')
+        .addGroupBy('b.type')
+        .getRawMany();
+    const stats: BackupStats = {
+      count: 0,
+      totalBytes: 0,
+      byStatus: { running: 0, completed: 0, failed: 0 },
+      byType: {},
+      oldest: null,
+      newest: null,
+      lastSuccessAt: null,
+      lastFailureAt: null,
+    };
+    for (const row of rows) {
+      const count = Number(row.count);
+      stats.count += count;
+      stats.totalBytes += Number(row.bytes);
+      stats.byStatus[row.status] += count;
+      stats.byType[row.type] = (stats.byType[row.type] ?? 0) + count;
+      if (!stats.oldest || row.oldest < stats.oldest) stats.oldest = row.oldest;
+      if (!stats.newest || row.newest > stats.newest) stats.newest = row.newest;
+    }
+    stats.lastSuccessAt = await this.lastFinished(BackupStatus.Completed);
+    stats.lastFailureAt = await this.lastFinished(BackupStatus.Failed);
+    return stats;
+  }
+
+  private async start(id: string, actor: string, type: BackupType, dto: CreateBackupDto) {
+    const config = await this.settings.get();
+    const context = await this.runner.prepare(config.compression === 'none' ? 'none' : 'gzip');
+    const createdAt = new Date();
+    const row = await this.backups.save(
+      this.backups.create({
+        id,
+        status: BackupStatus.Running,
+        type,
+        filename: backupFilename(context.server.database, type, createdAt, id),
+        sizeBytes: 0,
+        sha256: null,
+        compression: context.compression,
+        encrypted: false,
+        createdBy: actor,
+        createdAt,
+        finishedAt: null,
+        durationMs: null,
+        notes: dto.notes ?? null,
+        tags: dto.tags ?? [],
+        error: null,
+        verifiedAt: null,
+        metadata: null,
+      }),
+    );
+    return { row, context };
+  }
+
+  private async completed(id: string, verb: string): Promise<BackupHistory> {
+    const backup = await this.get(id);
+    if (backup.status !== BackupStatus.Completed) {
+      throw new BackupStateException(`backup ${id} is ${backup.status}; only a completed backup can be ${verb}`);
+    }
+    return backup;
+  }
+
+  private async lastFinished(status: BackupStatus): Promise<Date | null> {
+    const row = await this.backups.findOne({ where: { status }, order: { finishedAt: 'DESC' }, select: { id: true, finishedAt: true } });
+    return row?.finishedAt ?? null;
+  }
+
+  /** With the lock held, no backup can be running: rows still marked so were interrupted by a crash. */
+  private async failInterrupted(): Promise<void> {
+    const interrupted = await this.backups.findBy({ status: BackupStatus.Running });
+    for (const backup of interrupted) {
+      const path = backupPath(this.options.backupDir, backup.filename);
+      await this.storage.remove(path + PARTIAL_SUFFIX);
+      await this.storage.remove(path);
+      await this.storage.remove(path + MANIFEST_SUFFIX);
+      await this.backups.update(
+        { id: backup.id, status: BackupStatus.Running },
+        { status: BackupStatus.Failed, error: 'interrupted: the process running this backup stopped before it finished', finishedAt: new Date() },
+      );
+      this.logger.warn(`backup ${backup.id} was interrupted; marked failed`);
+    }
+    for (const name of await this.storage.list(this.options.backupDir)) {
+      if (name.endsWith(PARTIAL_SUFFIX)) await this.storage.remove(`${this.options.backupDir}/${name}`);
+    }
+  }
+}

@@ -1,0 +1,23 @@
+export enum BackupStatus {
+  Running = 'running',
+  Completed = 'completed',
+  Failed = 'failed',
+}
+
+export enum BackupType {
+  Manual = 'manual',
+  Scheduled = 'scheduled',
+  Safety = 'safety',
+  Event = 'event',
+  Startup = 'startup',
+  Upload = 'upload',
+}
+
+export interface BackupMetadata {
+  database: string;
+  serverVersion: string;
+  pgDumpVersion: string;
+  productVersion: string;
+  /** Planner row estimates per table at backup time (`schema.table` → rows). */
+  tables: Record<string, number>;
+}

@@ -1,0 +1,42 @@
+import {
+  ConflictException,
+  HttpException,
+  HttpStatus,
+  InternalServerErrorException,
+  NotFoundException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+
+/** Another backup or restore holds the operation lock (here or on another instance). */
+export class OperationInProgressException extends ConflictException {
+  constructor(detail?: string) {
+    super(`another backup or restore is running${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+export class BackupNotFoundException extends NotFoundException {
+  constructor(id: string) {
+    super(`backup ${id} not found`);
+  }
+}
+
+export class RestoreNotFoundException extends NotFoundException {
+  constructor(id: string) {
+    super(`restore ${id} not found`);
+  }
+}
+
+/** The backup exists but is not (or no longer) in a state the request needs. */
+export class BackupStateException extends ConflictException {}
+
+/** Restore refused: the backup is not a completed, intact backup. */
+export class BackupNotRestorableException extends UnprocessableEntityException {}
+
+/** pg_dump/pg_restore missing or older than the server. */
+export class PgToolsException extends InternalServerErrorException {}
+
+export class InsufficientStorageException extends HttpException {
+  constructor(message: string) {
+    super({ statusCode: HttpStatus.INSUFFICIENT_STORAGE, message, error: 'Insufficient Storage' }, HttpStatus.INSUFFICIENT_STORAGE);
+  }
+}

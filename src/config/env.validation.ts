@@ -1,0 +1,97 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync, ValidationError } from 'class-validator';
+import { cronProblem } from '../settings/cron';
+
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+
+/** The standalone server's environment (see README, "Configuration"). */
+export class EnvironmentVariables {
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/[^\s]+$/, { message: 'DATABASE_URL must look like postgres://user:pass@host:5432/db' })
+  DATABASE_URL?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'PORT must be a whole number' })
+  @Min(0)
+  @Max(65535)
+  PORT?: number;
+
+  @IsOptional()
+  @IsString()
+  BACKUP_DIR?: string;
+
+  @IsOptional()
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'BACKUP_SCHEMA must be a lower-case SQL identifier' })
+  BACKUP_SCHEMA?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'JWT_SECRET must be at least 16 characters' })
+  JWT_SECRET?: string;
+
+  @IsOptional()
+  @Matches(/-----BEGIN PUBLIC KEY-----/, { message: 'JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)' })
+  JWT_PUBLIC_KEY?: string;
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] }, { message: 'JWKS_URI must be an http(s) URL' })
+  JWKS_URI?: string;
+
+  @IsOptional()
+  @IsString()
+  JWT_ISSUER?: string;
+
+  @IsOptional()
+  @IsString()
+  JWT_AUDIENCE?: string;
+
+  @IsOptional()
+  @Matches(/^\s*[\w.:-]+(\s*,\s*[\w.:-]+)*\s*$/, { message: 'ADMIN_ROLES must be a comma-separated list of role names' })
+  ADMIN_ROLES?: string;
+
+  @IsOptional()
+  @IsString()
+  BACKUP_SCHEDULE?: string;
+
+  @IsOptional()
+  @IsString()
+  PG_BIN_DIR?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'BACKUP_MIN_FREE_MB must be a whole number' })
+  @Min(0)
+  BACKUP_MIN_FREE_MB?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'RESTORE_GRACE_SECONDS must be a whole number' })
+  @Min(0)
+  @Max(86_400)
+  RESTORE_GRACE_SECONDS?: number;
+
+  @IsOptional()
+  @IsIn(['debug', 'log', 'warn', 'error'])
+  LOG_LEVEL?: string;
+}
+
+export class InvalidEnvironmentError extends Error {}
+
+/** Reads and checks the environment; a bad value fails with a message naming the variable. */
+export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariables {
+  const vars = plainToInstance(EnvironmentVariables, env, { excludeExtraneousValues: false });
+  const problems = validateSync(vars, { skipMissingProperties: false }).flatMap(describe);
+  if (vars.BACKUP_SCHEDULE) {
+    const problem = cronProblem(vars.BACKUP_SCHEDULE);
+    if (problem) problems.push(`BACKUP_SCHEDULE: ${problem}`);
+  }
+  if (problems.length) throw new InvalidEnvironmentError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  return vars;
+}
+
+function describe(error: ValidationError): string[] {
+  return Object.values(error.constraints ?? {}).map((message) =>
+    message.startsWith(error.property) ? message : `${error.property}: ${message}`,
+  );
+}

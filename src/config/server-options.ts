@@ -1,0 +1,28 @@
+import { resolve } from 'node:path';
+import { PgBackupOptions } from '../pg-backup.options';
+import { EnvironmentVariables, InvalidEnvironmentError } from './env.validation';
+
+/** The module's options for the standalone server, from the checked environment. */
+export function serverOptions(env: EnvironmentVariables, databaseUrl: string, fallbackSecret?: string): PgBackupOptions {
+  const secret = env.JWT_SECRET ?? (env.JWT_PUBLIC_KEY || env.JWKS_URI ? undefined : fallbackSecret);
+  if (!secret && !env.JWT_PUBLIC_KEY && !env.JWKS_URI) {
+    throw new InvalidEnvironmentError('invalid configuration:\n  JWT_SECRET (or JWT_PUBLIC_KEY / JWKS_URI) must be set to verify admin tokens');
+  }
+  return {
+    databaseUrl,
+    schema: env.BACKUP_SCHEMA ?? 'backup_admin',
+    backupDir: resolve(env.BACKUP_DIR ?? './backups'),
+    auth: {
+      secret,
+      publicKey: env.JWT_PUBLIC_KEY,
+      jwksUri: env.JWKS_URI,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      adminRoles: (env.ADMIN_ROLES ?? 'admin').split(',').map((r) => r.trim()).filter(Boolean),
+    },
+    initialSchedule: env.BACKUP_SCHEDULE,
+    pgBinDir: env.PG_BIN_DIR,
+    minFreeBytes: (env.BACKUP_MIN_FREE_MB ?? 100) * 1024 * 1024,
+    restoreGraceMs: (env.RESTORE_GRACE_SECONDS ?? 10) * 1000,
+  };
+}

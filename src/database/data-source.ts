@@ -1,0 +1,26 @@
+import { DataSourceOptions } from 'typeorm';
+import { AuditLog } from '../audit/audit-log.entity';
+import { BackupHistory } from '../backup/backup-history.entity';
+import { OperationLock } from '../lock/operation-lock.entity';
+import { RestoreHistory } from '../restore/restore-history.entity';
+import { BackupConfigRow } from '../settings/backup-config.entity';
+import { InitialSchema1763900000000 } from '../../migrations/1763900000000-InitialSchema';
+
+export const APPLICATION_NAME = 'nestjs-pg-backup';
+export const ENTITIES = [BackupHistory, RestoreHistory, OperationLock, AuditLog, BackupConfigRow];
+
+/** The one data-source definition, shared by the module and the TypeORM CLI. */
+export function dataSourceOptions(databaseUrl: string, schema: string): DataSourceOptions & { url: string; schema: string } {
+  return {
+    type: 'postgres',
+    url: databaseUrl,
+    schema,
+    applicationName: APPLICATION_NAME,
+    entities: ENTITIES,
+    migrations: [InitialSchema1763900000000],
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    migrationsRun: false,
+    extra: { max: 10 },
+  };
+}

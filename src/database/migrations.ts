@@ -1,0 +1,30 @@
+import { Logger } from '@nestjs/common';
+import { Client } from 'pg';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { advisoryLockKey, LockPurpose } from '../lock/lock.constants';
+import { quoteIdent } from '../infra/process/pg-connection';
+import { APPLICATION_NAME } from './data-source';
+
+/**
+ * Opens the module's data source and brings its schema up to date. Migrations run under an
+ * advisory lock, so replicas starting together apply each migration once.
+ */
+export async function initializeDataSource(options: DataSourceOptions & { url: string; schema: string }): Promise<DataSource> {
+  const key = advisoryLockKey(options.schema, LockPurpose.Migrations);
+  const lock = new Client({ connectionString: options.url, application_name: `${APPLICATION_NAME}:migrations` });
+  await lock.connect();
+  const dataSource = new DataSource(options);
+  try {
+    await lock.query('SELECT pg_advisory_lock($1, $2)', [key.classId, key.objectId]);
+    await lock.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(options.schema)}`);
+    await dataSource.initialize();
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    for (const migration of applied) new Logger('PgBackupMigrations').log(`applied ${migration.name}`);
+    return dataSource;
+  } catch (error) {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    throw error;
+  } finally {
+    await lock.end().catch(() => undefined);
+  }
+}

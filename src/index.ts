@@ -1,0 +1,11 @@
+export { PgBackupModule } from './pg-backup.module';
+export { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS } from './pg-backup.options';
+export type { JwtAuthOptions, PgBackupModuleAsyncOptions, PgBackupOptions } from './pg-backup.options';
+export { BackupService } from './backup/backup.service';
+export { BackupHistory } from './backup/backup-history.entity';
+export { BackupStatus, BackupType } from './backup/backup.types';
+export { RestoreHistory, RestoreStatus } from './restore/restore-history.entity';
+export { AuditLog, AuditOutcome } from './audit/audit-log.entity';
+export { OperationLock } from './lock/operation-lock.entity';
+export { LockService } from './lock/lock.service';
+export { dataSourceOptions } from './database/data-source';

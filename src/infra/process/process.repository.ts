@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { spawn } from 'node:child_process';
+import { Readable, Writable } from 'node:stream';
+
+const STDERR_TAIL_BYTES = 8 * 1024;
+
+export class ProcessFailedError extends Error {
+  constructor(
+    readonly command: string,
+    readonly exitCode: number | null,
+    readonly signal: NodeJS.Signals | null,
+    readonly stderrTail: string,
+  ) {
+    const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+    super(`${command} ${how}${stderrTail ? `: ${stderrTail.trim()}` : ''}`);
+  }
+}
+
+export interface SpawnOptions {
+  env: NodeJS.ProcessEnv;
+  /** stdin is a pipe when true, /dev/null otherwise. */
+  stdin?: boolean;
+  /** stdout is a pipe when true (the default), /dev/null otherwise. */
+  stdout?: boolean;
+}
+
+export interface ChildProcessHandle {
+  readonly pid: number | undefined;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  /** Resolves when the process exits 0; rejects with ProcessFailedError (stderr tail included) otherwise. */
+  readonly completion: Promise<void>;
+  readonly stderrTail: () => string;
+  /** Kills the process if it still runs; safe to call at any time. */
+  kill(): void;
+}
+
+/** Every child process goes through here, so services can be tested without spawning. */
+@Injectable()
+export class ProcessRepository {
+  spawn(command: string, args: string[], options: SpawnOptions): ChildProcessHandle {
+    const child = spawn(command, args, {
+      env: options.env,
+      stdio: [options.stdin ? 'pipe' : 'ignore', options.stdout === false ? 'ignore' : 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-STDERR_TAIL_BYTES);
+    });
+    const name = command.split('/').pop() ?? command;
+    const completion = new Promise<void>((resolve, reject) => {
+      child.once('error', (error) => reject(new ProcessFailedError(name, null, null, error.message)));
+      child.once('close', (code, signal) =>
+        code === 0 ? resolve() : reject(new ProcessFailedError(name, code, signal, stderr)),
+      );
+    });
+    completion.catch(() => undefined); // observed by the caller; never an unhandled rejection
+    return {
+      pid: child.pid,
+      stdin: child.stdin,
+      stdout: child.stdout,
+      completion,
+      stderrTail: () => stderr,
+      kill: () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      },
+    };
+  }
+}

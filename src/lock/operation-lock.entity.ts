@@ -1,0 +1,39 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { bigintToNumber } from '../database/column-transformers';
+
+export type OperationType = 'backup' | 'restore';
+
+/**
+ * Who holds the advisory lock, for display. The advisory lock is the truth: a row whose
+ * holder no longer holds the lock is stale and ignored.
+ */
+@Entity({ name: 'operation_lock' })
+export class OperationLock {
+  @PrimaryColumn('text')
+  name!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  type!: OperationType;
+
+  @Column({ name: 'operation_id', type: 'uuid' })
+  operationId!: string;
+
+  @Column({ name: 'started_by', type: 'text' })
+  startedBy!: string;
+
+  @Column({ name: 'started_at', type: 'timestamptz' })
+  startedAt!: Date;
+
+  @Column({ name: 'bytes_done', type: 'bigint', default: 0, transformer: bigintToNumber })
+  bytesDone!: number;
+
+  /** Backend pid of the connection holding the advisory lock. */
+  @Column({ name: 'holder_pid', type: 'integer' })
+  holderPid!: number;
+
+  @Column({ name: 'instance_id', type: 'text' })
+  instanceId!: string;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

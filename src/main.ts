@@ -1,0 +1,60 @@
+import 'reflect-metadata';
+import { Logger, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { join } from 'node:path';
+import { AppModule } from './app.module';
+import { serverOptions } from './config/server-options';
+import { InvalidEnvironmentError, validateEnvironment } from './config/env.validation';
+import { devAdminToken } from './embedded/dev-token';
+import { EmbeddedPostgres, MissingPostgresError } from './embedded/embedded-postgres';
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug'];
+
+async function bootstrap(): Promise<void> {
+  const env = validateEnvironment(process.env);
+  let embedded: EmbeddedPostgres | undefined;
+  if (!env.DATABASE_URL) embedded = await EmbeddedPostgres.start(join(process.cwd(), '.pgdata'));
+  const databaseUrl = env.DATABASE_URL ?? embedded!.url();
+  const options = serverOptions(env, databaseUrl, embedded?.devSecret());
+
+  const level = env.LOG_LEVEL ?? 'log';
+  const app = await NestFactory.create(AppModule.register(options), { logger: LEVELS.slice(0, LEVELS.indexOf(level as LogLevel) + 1) });
+  const port = env.PORT ?? 3000;
+  await app.listen(port);
+
+  const stop = async (signal: string) => {
+    Logger.log(`${signal}: stopping`, 'PgBackup');
+    await app.close();
+    embedded?.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+
+  const base = `http://localhost:${port}/api/admin`;
+  Logger.log(`admin API on ${base}`, 'PgBackup');
+  if (embedded) {
+    const token = devAdminToken(options.auth.secret!);
+    console.log(
+      [
+        '',
+        `Embedded PostgreSQL: ${embedded.url()} (data in ./.pgdata; set DATABASE_URL to use your own database)`,
+        `Admin API:           ${base}`,
+        'Development admin token (valid 24 h):',
+        token,
+        '',
+        `Try: curl -H "Authorization: Bearer ${token.slice(0, 12)}…" ${base}/backups`,
+        '',
+      ].join('\n'),
+    );
+  }
+}
+
+bootstrap().catch((error: Error) => {
+  if (error instanceof InvalidEnvironmentError || error instanceof MissingPostgresError) {
+    console.error(error.message);
+  } else {
+    console.error(`startup failed: ${error.stack ?? error.message}`);
+  }
+  process.exit(1);
+});

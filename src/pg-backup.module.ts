@@ -1,0 +1,52 @@
+import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
+import { RouterModule } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditApiModule } from './audit/audit-api.module';
+import { BackupModule } from './backup/backup.module';
+import { dataSourceOptions } from './database/data-source';
+import { initializeDataSource } from './database/migrations';
+import { LockModule } from './lock/lock.module';
+import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupModuleAsyncOptions, PgBackupOptions } from './pg-backup.options';
+import { RestoreModule } from './restore/restore.module';
+import { SettingsModule } from './settings/settings.module';
+
+const DEFAULT_PATH = 'api/admin';
+
+@Global()
+@Module({})
+class PgBackupOptionsModule {
+  static register(options: PgBackupModuleAsyncOptions): DynamicModule {
+    const provider: Provider = { provide: PG_BACKUP_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] };
+    return { module: PgBackupOptionsModule, imports: options.imports ?? [], providers: [provider], exports: [provider] };
+  }
+}
+
+/**
+ * PostgreSQL backup and restore for a NestJS app: the guarded admin API under `path`
+ * (default `api/admin`), its own schema and data source, one operation at a time.
+ */
+@Module({})
+export class PgBackupModule {
+  static forRoot(options: PgBackupOptions & { path?: string }): DynamicModule {
+    return this.forRootAsync({ path: options.path, useFactory: () => options });
+  }
+
+  static forRootAsync(options: PgBackupModuleAsyncOptions): DynamicModule {
+    // Settings before backups, so /backups/config is matched before /backups/:id.
+    const features = [SettingsModule, BackupModule, RestoreModule, LockModule, AuditApiModule];
+    return {
+      module: PgBackupModule,
+      imports: [
+        PgBackupOptionsModule.register(options),
+        TypeOrmModule.forRootAsync({
+          name: PG_BACKUP_CONNECTION,
+          inject: [PG_BACKUP_OPTIONS],
+          useFactory: (o: PgBackupOptions) => dataSourceOptions(o.databaseUrl, o.schema),
+          dataSourceFactory: (o) => initializeDataSource(o as ReturnType<typeof dataSourceOptions>),
+        }),
+        ...features,
+        RouterModule.register([{ path: options.path ?? DEFAULT_PATH, module: PgBackupModule, children: features }]),
+      ],
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import { ModuleMetadata } from '@nestjs/common';
+
+export const PG_BACKUP_OPTIONS = 'PG_BACKUP:MODULE_OPTIONS';
+/** Name of the module's own TypeORM data source, apart from any the host app has. */
+export const PG_BACKUP_CONNECTION = 'pg-backup';
+
+export interface JwtAuthOptions {
+  /** HS256 shared secret. */
+  secret?: string;
+  /** PEM public key for RS256/ES256 tokens. */
+  publicKey?: string;
+  /** JWKS endpoint for RS256/ES256 tokens. */
+  jwksUri?: string;
+  issuer?: string;
+  audience?: string;
+  /** Roles (from the `roles` array or `role` string claim) that count as admin. */
+  adminRoles: string[];
+}
+
+export interface PgBackupOptions {
+  /** The database that is backed up and restored, also home of the module's own schema. */
+  databaseUrl: string;
+  /** Schema of the module's tables; never dumped, never touched by a restore. */
+  schema: string;
+  backupDir: string;
+  auth: JwtAuthOptions;
+  /** Seeds the persisted schedule on first start. */
+  initialSchedule?: string;
+  /** Directory holding pg_dump/pg_restore/psql; found automatically when unset. */
+  pgBinDir?: string;
+  /** A backup is refused when the backup directory has less free space than this. */
+  minFreeBytes: number;
+  /** How long a session that blocks a restore may keep its locks before it is terminated. */
+  restoreGraceMs: number;
+}
+
+export interface PgBackupModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  /** Route prefix of the admin API (default `api/admin`). */
+  path?: string;
+  inject?: any[];
+  useFactory: (...args: any[]) => PgBackupOptions | Promise<PgBackupOptions>;
+}

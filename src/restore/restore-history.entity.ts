@@ -1,0 +1,46 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export enum RestoreStatus {
+  Running = 'running',
+  Completed = 'completed',
+  Failed = 'failed',
+}
+
+export interface RestoreDetail {
+  /** Sessions terminated because they blocked the restore past the grace period. */
+  terminatedPids?: number[];
+}
+
+@Entity({ name: 'restore_history' })
+export class RestoreHistory {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  /** No foreign key: the record outlives a deleted backup. */
+  @Column({ name: 'backup_id', type: 'uuid' })
+  backupId!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: RestoreStatus;
+
+  @Column({ name: 'safety_backup_id', type: 'uuid', nullable: true })
+  safetyBackupId!: string | null;
+
+  @Column({ name: 'started_by', type: 'text' })
+  startedBy!: string;
+
+  @Column({ name: 'started_at', type: 'timestamptz' })
+  startedAt!: Date;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt!: Date | null;
+
+  @Column({ name: 'duration_ms', type: 'integer', nullable: true })
+  durationMs!: number | null;
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  detail!: RestoreDetail | null;
+}

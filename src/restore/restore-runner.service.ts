@@ -1,0 +1,76 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { backupPath } from '../backup/backup-paths';
+import { BackupHistory } from '../backup/backup-history.entity';
+import { APPLICATION_NAME } from '../database/data-source';
+import { DatabaseInfoRepository } from '../database/database-info.repository';
+import { pgRestoreScriptArgs, psqlScriptArgs } from '../infra/process/pg-args';
+import { pgConnection } from '../infra/process/pg-connection';
+import { PgToolsRepository } from '../infra/process/pg-tools.repository';
+import { ChildProcessHandle, ProcessRepository } from '../infra/process/process.repository';
+import { OperationHandle } from '../lock/lock.service';
+import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
+import { BlockerWatchdog } from './blocker-watchdog';
+import { wipeDatabaseSql } from './restore-script';
+
+export interface RestoreOutcome {
+  terminatedPids: number[];
+}
+
+/**
+ * Replaces the database's content with a backup's, in one transaction:
+ * `BEGIN; <wipe everything but our schema>; <pg_restore's script>; COMMIT;` fed to psql.
+ * The COMMIT is only sent once pg_restore has exited 0, so a dump that turns out corrupt
+ * or truncated half-way leaves an open transaction that is rolled back: nothing changes.
+ */
+@Injectable()
+export class RestoreRunner {
+  constructor(
+    @Inject(PG_BACKUP_OPTIONS) private readonly options: PgBackupOptions,
+    private readonly database: DatabaseInfoRepository,
+    private readonly pgTools: PgToolsRepository,
+    private readonly processes: ProcessRepository,
+  ) {}
+
+  async run(restoreId: string, backup: BackupHistory, operation: OperationHandle): Promise<RestoreOutcome> {
+    const tools = await this.pgTools.forServer((await this.database.server()).major);
+    const applicationName = `${APPLICATION_NAME}:restore:${restoreId}`;
+    const connection = pgConnection(this.options.databaseUrl, applicationName);
+    const path = backupPath(this.options.backupDir, backup.filename);
+
+    let script: ChildProcessHandle | undefined;
+    let psql: ChildProcessHandle | undefined;
+    const watchdog = new BlockerWatchdog(this.database, applicationName, this.options.restoreGraceMs);
+    try {
+      psql = this.processes.spawn(tools.psql, psqlScriptArgs(connection.dbnameArg), {
+        env: connection.env,
+        stdin: true,
+        stdout: false,
+      });
+      script = this.processes.spawn(tools.pgRestore, pgRestoreScriptArgs(path), { env: { PATH: process.env.PATH } });
+      const input = Readable.from(restoreInput(wipeDatabaseSql(this.options.schema), script, operation));
+      await Promise.all([pipeline(input, psql.stdin!, { signal: operation.signal }), psql.completion]);
+      return { terminatedPids: [...watchdog.terminated] };
+    } finally {
+      watchdog.stop();
+      script?.kill();
+      psql?.kill();
+    }
+  }
+}
+
+/** BEGIN, the wipe, then the script, holding back its last chunk (the COMMIT) until pg_restore exits 0. */
+async function* restoreInput(wipeSql: string, script: ChildProcessHandle, operation: OperationHandle): AsyncGenerator<Buffer> {
+  yield Buffer.from(`BEGIN;\n${wipeSql}\n`);
+  let held: Buffer | undefined;
+  let bytes = 0;
+  for await (const chunk of script.stdout! as AsyncIterable<Buffer>) {
+    if (held) yield held;
+    held = chunk;
+    bytes += chunk.length;
+    operation.reportBytes(bytes);
+  }
+  await script.completion;
+  if (held) yield held;
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '../auth/auth.module';
+import { BackupModule } from '../backup/backup.module';
+import { InfraModule } from '../infra/infra.module';
+import { LockModule } from '../lock/lock.module';
+import { PG_BACKUP_CONNECTION } from '../pg-backup.options';
+import { RestoreHistory } from './restore-history.entity';
+import { RestoreRunner } from './restore-runner.service';
+import { RestoreController } from './restore.controller';
+import { RestoreService } from './restore.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([RestoreHistory], PG_BACKUP_CONNECTION), AuthModule, BackupModule, InfraModule, LockModule],
+  providers: [RestoreService, RestoreRunner],
+  controllers: [RestoreController],
+})
+export class RestoreModule {}

@@ -1,0 +1,139 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AuditOutcome } from '../audit/audit-log.entity';
+import { BackupHistory } from '../backup/backup-history.entity';
+import { BackupIntegrityService } from '../backup/backup-integrity.service';
+import { BackupService } from '../backup/backup.service';
+import { BackupStatus, BackupType } from '../backup/backup.types';
+import { failureMessage } from '../backup/backup-runner.service';
+import { BackupNotRestorableException, RestoreNotFoundException } from '../common/exceptions';
+import { HeldOperation, LockService } from '../lock/lock.service';
+import { PG_BACKUP_CONNECTION } from '../pg-backup.options';
+import { ListRestoresQuery } from './dto/list-restores.query';
+import { RestoreHistory, RestoreStatus } from './restore-history.entity';
+import { RestoreRunner } from './restore-runner.service';
+
+@Injectable()
+export class RestoreService implements OnModuleInit {
+  private readonly logger = new Logger(RestoreService.name);
+
+  constructor(
+    @InjectRepository(RestoreHistory, PG_BACKUP_CONNECTION) private readonly restores: Repository<RestoreHistory>,
+    private readonly backups: BackupService,
+    private readonly integrity: BackupIntegrityService,
+    private readonly lock: LockService,
+    private readonly runner: RestoreRunner,
+    private readonly audit: AuditService,
+  ) {}
+
+  onModuleInit(): void {
+    this.lock.registerStaleSweeper(() => this.failInterrupted());
+  }
+
+  /**
+   * Takes the lock, refuses (422) a backup that is not completed and intact, and runs the
+   * safety backup and the restore in the background (202).
+   */
+  async start(actor: string, backupId: string): Promise<RestoreHistory> {
+    const backup = await this.backups.get(backupId);
+    if (backup.status !== BackupStatus.Completed) {
+      throw new BackupNotRestorableException(`backup ${backupId} is ${backup.status}; only a completed backup can be restored`);
+    }
+    const id = randomUUID();
+    const operation = await this.lock.acquire('restore', id, actor);
+    try {
+      const report = await this.integrity.check(backup);
+      if (!report.valid) {
+        const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+        throw new BackupNotRestorableException(`backup ${backupId} is not intact (${failed.join('; ')}); nothing was changed`);
+      }
+      const restore = await this.restores.save(
+        this.restores.create({
+          id,
+          backupId,
+          status: RestoreStatus.Running,
+          safetyBackupId: null,
+          startedBy: actor,
+          startedAt: new Date(),
+          finishedAt: null,
+          durationMs: null,
+          error: null,
+          detail: null,
+        }),
+      );
+      this.lock.runInBackground(operation, () => this.run(restore, backup, operation));
+      return restore;
+    } catch (error) {
+      await operation.release();
+      throw error;
+    }
+  }
+
+  async list(query: ListRestoresQuery): Promise<{ items: RestoreHistory[]; total: number }> {
+    const [items, total] = await this.restores.findAndCount({
+      order: { startedAt: 'DESC', id: 'DESC' },
+      take: query.limit,
+      skip: query.offset,
+    });
+    return { items, total };
+  }
+
+  async get(id: string): Promise<RestoreHistory> {
+    const restore = await this.restores.findOneBy({ id });
+    if (!restore) throw new RestoreNotFoundException(id);
+    return restore;
+  }
+
+  private async run(restore: RestoreHistory, backup: BackupHistory, operation: HeldOperation): Promise<void> {
+    try {
+      const safety = await this.backups.createUnderLock(
+        restore.startedBy,
+        { notes: `safety backup before restoring ${backup.id}`, tags: ['safety'] },
+        BackupType.Safety,
+        operation,
+      );
+      restore.safetyBackupId = safety.id;
+      await this.restores.update({ id: restore.id }, { safetyBackupId: safety.id });
+      if (safety.status !== BackupStatus.Completed) {
+        throw new Error(`the safety backup failed, so the database was not touched: ${safety.error}`);
+      }
+      const outcome = await this.runner.run(restore.id, backup, operation);
+      await this.finish(restore, RestoreStatus.Completed, null, outcome.terminatedPids);
+    } catch (error) {
+      const message = failureMessage(error, operation.signal);
+      this.logger.error(`restore ${restore.id} of backup ${backup.id} failed: ${message}`);
+      await this.finish(restore, RestoreStatus.Failed, message, []);
+    }
+  }
+
+  private async finish(restore: RestoreHistory, status: RestoreStatus, error: string | null, terminatedPids: number[]) {
+    const finishedAt = new Date();
+    await this.restores.update(
+      { id: restore.id },
+      {
+        status,
+        error,
+        finishedAt,
+        durationMs: finishedAt.getTime() - restore.startedAt.getTime(),
+        detail: terminatedPids.length ? { terminatedPids } : null,
+      },
+    );
+    await this.audit.record({
+      action: 'restore.finish',
+      actor: restore.startedBy,
+      outcome: status === RestoreStatus.Completed ? AuditOutcome.Success : AuditOutcome.Failure,
+      target: restore.backupId,
+      detail: { restoreId: restore.id, safetyBackupId: restore.safetyBackupId, error, terminatedPids },
+    });
+  }
+
+  private async failInterrupted(): Promise<void> {
+    await this.restores.update(
+      { status: RestoreStatus.Running },
+      { status: RestoreStatus.Failed, error: 'interrupted: the process running this restore stopped; its transaction was rolled back', finishedAt: new Date() },
+    );
+  }
+}

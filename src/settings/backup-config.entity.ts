@@ -1,0 +1,43 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export interface RetentionPolicy {
+  /** Always keep the newest N completed backups. */
+  keepLast: number;
+  /** Delete backups older than this many days (0 = no age limit). */
+  maxAgeDays: number;
+  /** Keep the newest backup of each of the last N days / ISO weeks / months. */
+  daily: number;
+  weekly: number;
+  monthly: number;
+}
+
+/** The persisted configuration: one row, id 1. */
+@Entity({ name: 'backup_config' })
+export class BackupConfigRow {
+  @PrimaryColumn('integer')
+  id!: number;
+
+  @Column('boolean')
+  enabled!: boolean;
+
+  @Column({ type: 'text', nullable: true })
+  schedule!: string | null;
+
+  @Column('jsonb')
+  retention!: RetentionPolicy;
+
+  @Column({ name: 'archive_after_days', type: 'integer', nullable: true })
+  archiveAfterDays!: number | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  compression!: string;
+
+  @Column({ name: 'verify_after_create', type: 'boolean' })
+  verifyAfterCreate!: boolean;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+
+  @Column({ name: 'updated_by', type: 'text', nullable: true })
+  updatedBy!: string | null;
+}
