@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { whereDefined } from '../database/where';
 import { PG_BACKUP_CONNECTION } from '../pg-backup.options';
 import { AuditLog, AuditOutcome } from './audit-log.entity';
 import { ListAuditQuery } from './dto/list-audit.query';
@@ -40,7 +41,7 @@ export class AuditService {
 
   async list(query: ListAuditQuery): Promise<{ items: AuditLog[]; total: number }> {
     const [items, total] = await this.entries.findAndCount({
-      where: { action: query.action, actor: query.actor, outcome: query.outcome },
+      where: whereDefined({ action: query.action, actor: query.actor, outcome: query.outcome }),
       order: { createdAt: 'DESC', id: 'DESC' },
       take: query.limit,
       skip: query.offset,

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit, StreamableFile } from '@nestj
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
+import { whereDefined } from '../database/where';
 import { BackupNotFoundException, BackupStateException } from '../common/exceptions';
 import { StorageRepository } from '../infra/storage/storage.repository';
 import { LockService, OperationHandle } from '../lock/lock.service';
@@ -72,7 +73,7 @@ export class BackupService implements OnModuleInit {
 
   async list(query: ListBackupsQuery): Promise<{ items: BackupHistory[]; total: number }> {
     const [items, total] = await this.backups.findAndCount({
-      where: { status: query.status, type: query.type },
+      where: whereDefined({ status: query.status, type: query.type }),
       order: { createdAt: 'DESC', id: 'DESC' },
       take: query.limit,
       skip: query.offset,

@@ -1,4 +1,4 @@
-import { quoteIdent } from '../infra/process/pg-connection';
+import { quoteLiteral } from '../infra/process/pg-connection';
 
 /**
  * SQL run in the restore's transaction before the dump's own script: it empties the database
@@ -7,7 +7,7 @@ import { quoteIdent } from '../infra/process/pg-connection';
  * `public` is recreated as a new database has it; the dump re-applies any changed ACL or comment.
  */
 export function wipeDatabaseSql(keepSchema: string): string {
-  const keep = quoteIdent(keepSchema).replace(/'/g, "''");
+  const keep = quoteLiteral(keepSchema);
   return `
 SET client_min_messages = warning;
 DO $wipe$
@@ -27,7 +27,7 @@ BEGIN
     SELECT nspname FROM pg_namespace
      WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
        AND nspname NOT LIKE 'pg\\_temp\\_%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%'
-       AND quote_ident(nspname) <> '${keep}'
+       AND nspname <> ${keep}
   LOOP
     EXECUTE format('DROP SCHEMA %I CASCADE', item.nspname);
   END LOOP;

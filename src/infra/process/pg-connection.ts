@@ -33,3 +33,8 @@ export function parseToolMajor(versionOutput: string): number | null {
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
+
+/** Quotes an SQL string literal. */
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}

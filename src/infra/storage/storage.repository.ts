@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { createReadStream, ReadStream } from 'node:fs';
+import { createReadStream, createWriteStream, ReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
@@ -8,9 +8,9 @@ import { Writable } from 'node:stream';
 export interface PartialFile {
   readonly path: string;
   readonly stream: Writable;
-  /** fsyncs and closes the file; call after the stream has finished. */
+  /** fsyncs the file; call after the stream has finished. */
   commit(): Promise<void>;
-  /** Closes (if open) and removes the file; never throws. */
+  /** Destroys the stream and removes the file; never throws. */
   discard(): Promise<void>;
 }
 
@@ -22,27 +22,27 @@ export class StorageRepository {
     await fs.chmod(dir, 0o700);
   }
 
-  /** Creates `path` exclusively, mode 0600. */
+  /** Creates `path` exclusively, mode 0600, and resolves once it is open (so failures surface before any work starts). */
   async createPartial(path: string): Promise<PartialFile> {
-    const handle = await fs.open(path, 'wx', 0o600);
-    const stream = handle.createWriteStream({ autoClose: false });
-    let closed = false;
-    const close = async () => {
-      if (!closed) {
-        closed = true;
-        await handle.close();
-      }
-    };
+    const stream = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', reject);
+    });
     return {
       path,
       stream,
       commit: async () => {
-        await handle.sync();
-        await close();
+        // the stream has closed its descriptor; fsync flushes the file's data through any descriptor
+        const handle = await fs.open(path, 'r+');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
       },
       discard: async () => {
         stream.destroy();
-        await close().catch(() => undefined);
         await fs.rm(path, { force: true }).catch(() => undefined);
       },
     };
