@@ -20,6 +20,10 @@ async function bootstrap(): Promise<void> {
   const level = env.LOG_LEVEL ?? 'log';
   const app = await NestFactory.create(AppModule.register(options), { logger: LEVELS.slice(0, LEVELS.indexOf(level as LogLevel) + 1) });
   const port = env.PORT ?? 3000;
+  // Longer than clients' and proxies' idle timeouts, so a reused keep-alive socket is never closed under a request.
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await app.listen(port);
 
   const stop = async (signal: string) => {
