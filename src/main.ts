@@ -6,7 +6,7 @@ import { AppModule } from './app.module';
 import { serverOptions } from './config/server-options';
 import { InvalidEnvironmentError, validateEnvironment } from './config/env.validation';
 import { devAdminToken } from './embedded/dev-token';
-import { EmbeddedPostgres, MissingPostgresError } from './embedded/embedded-postgres';
+import { EmbeddedPostgres, EmbeddedPostgresError } from './embedded/embedded-postgres';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug'];
 
@@ -45,9 +45,8 @@ async function bootstrap(): Promise<void> {
         `Embedded PostgreSQL: ${embedded.url()} (data in ./.pgdata; set DATABASE_URL to use your own database)`,
         `Admin API:           ${base}`,
         'Development admin token (valid 24 h):',
-        token,
-        '',
-        `Try: curl -H "Authorization: Bearer ${token.slice(0, 12)}…" ${base}/backups`,
+        `  export TOKEN=${token}`,
+        `  curl -X POST -H "Authorization: Bearer $TOKEN" ${base}/backups`,
         '',
       ].join('\n'),
     );
@@ -55,7 +54,7 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: Error) => {
-  if (error instanceof InvalidEnvironmentError || error instanceof MissingPostgresError) {
+  if (error instanceof InvalidEnvironmentError || error instanceof EmbeddedPostgresError) {
     console.error(error.message);
   } else {
     console.error(`startup failed: ${error.stack ?? error.message}`);

@@ -5,7 +5,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { SAMPLE_DATABASE, SAMPLE_SQL } from './sample-database';
 
-export class MissingPostgresError extends Error {}
+/** The embedded cluster cannot run here; the message says what to do. */
+export class EmbeddedPostgresError extends Error {}
 
 /**
  * A local PostgreSQL cluster for `npm start` without DATABASE_URL: created once under `root`
@@ -22,7 +23,15 @@ export class EmbeddedPostgres {
     const binDir = findServerBinDir();
     mkdirSync(root, { recursive: true, mode: 0o700 });
     chmodSync(root, 0o700);
-    if (isRoot()) chownSync(root, postgresUid(), postgresGid());
+    if (isRoot()) {
+      chownSync(root, postgresUid(), postgresGid());
+      const reachable = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', root]).status === 0;
+      if (!reachable) {
+        throw new EmbeddedPostgresError(
+          `PostgreSQL runs as the postgres user, which cannot reach ${root}: make its parent directories traversable (chmod o+x) or set DATABASE_URL`,
+        );
+      }
+    }
     const dataDir = join(root, 'data');
     if (!existsSync(join(dataDir, 'PG_VERSION'))) {
       run(join(binDir, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8']);
@@ -84,7 +93,7 @@ function findServerBinDir(): string {
   }
   const found = candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')));
   if (!found) {
-    throw new MissingPostgresError(
+    throw new EmbeddedPostgresError(
       'PostgreSQL server binaries (initdb, pg_ctl) not found: install them (Debian/Ubuntu: apt-get install postgresql postgresql-client) or set DATABASE_URL',
     );
   }
