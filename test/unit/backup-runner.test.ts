@@ -1,0 +1,356 @@
+import { describe, it, beforeEach, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { BackupHistory } from '../../src/backup/backup-history.entity';
+import { BackupRunner, DumpContext } from '../../src/backup/backup-runner.service';
+import { BackupStatus, BackupType } from '../../src/backup/backup.types';
+import { InsufficientStorageException, PgToolsException } from '../../src/common/exceptions';
+import { DatabaseInfoRepository } from '../../src/database/database-info.repository';
+import { PgToolsRepository } from '../../src/infra/process/pg-tools.repository';
+import { ProcessRepository, SpawnOptions } from '../../src/infra/process/process.repository';
+import { PartialFile, StorageRepository } from '../../src/infra/storage/storage.repository';
+import { OperationHandle } from '../../src/lock/lock.service';
+import { PgBackupOptions } from '../../src/pg-backup.options';
+import { PRODUCT_VERSION } from '../../src/product-version';
+import { CollectingWritable, FakeChild, fakeChild } from './support/fake-process';
+import { FakeRepository } from './support/fake-repository';
+
+Logger.overrideLogger(false);
+
+const BACKUP_DIR = '/var/backups/pg';
+const FILENAME = 'shop-manual-20250601T120000Z-0a1b2c3d.dump';
+const FINAL_PATH = `${BACKUP_DIR}/${FILENAME}`;
+const PARTIAL_PATH = `${FINAL_PATH}.partial`;
+
+const options: PgBackupOptions = {
+  databaseUrl: 'postgres://u:s3cret@h:5432/db',
+  schema: 'backup_admin',
+  backupDir: BACKUP_DIR,
+  auth: { secret: 'x'.repeat(32), adminRoles: ['admin'] },
+  minFreeBytes: 100 * 1024 * 1024,
+  restoreGraceMs: 10_000,
+};
+
+const context: DumpContext = {
+  server: { database: 'shop', version: '16.4', major: 16 },
+  tools: {
+    binDir: '/usr/lib/postgresql/16/bin',
+    pgDump: '/usr/lib/postgresql/16/bin/pg_dump',
+    pgRestore: '/usr/lib/postgresql/16/bin/pg_restore',
+    psql: '/usr/lib/postgresql/16/bin/psql',
+    pgDumpVersion: 'pg_dump (PostgreSQL) 16.4',
+    major: 16,
+  },
+  compression: 'gzip',
+};
+
+function runningRow(): BackupHistory {
+  return {
+    id: '0a1b2c3d-0000-4000-8000-000000000001',
+    status: BackupStatus.Running,
+    type: BackupType.Manual,
+    filename: FILENAME,
+    sizeBytes: 0,
+    sha256: null,
+    compression: 'gzip',
+    encrypted: false,
+    createdBy: 'alice',
+    createdAt: new Date(Date.now() - 5_000),
+    finishedAt: null,
+    durationMs: null,
+    notes: null,
+    tags: [],
+    error: null,
+    verifiedAt: null,
+    metadata: null,
+  };
+}
+
+function fakePartial(path: string, log: string[], failWrites?: Error) {
+  const stream = new CollectingWritable(failWrites);
+  return {
+    path,
+    stream,
+    commit: mock.fn(async () => {
+      log.push('commit');
+    }),
+    discard: mock.fn(async () => {
+      log.push('discard');
+      stream.destroy();
+    }),
+  };
+}
+
+type Harness = ReturnType<typeof harness>;
+
+function harness(setup: { failWrites?: Error; child?: FakeChild } = {}) {
+  const log: string[] = [];
+  const backups = new FakeRepository<BackupHistory>('id');
+  const partial = fakePartial(PARTIAL_PATH, log, setup.failWrites);
+  const child = setup.child ?? fakeChild({ name: 'pg_dump' });
+  const database = {
+    server: mock.fn(async () => context.server),
+    tableRowEstimates: mock.fn(async () => ({ 'public.orders': 1200, 'public.customers': 80 })),
+    userDataBytes: mock.fn(async () => 10 * 1024 * 1024),
+  };
+  const pgTools = { forServer: mock.fn(async (_major: number) => context.tools) };
+  const spawn = mock.fn((_command: string, _args: string[], _options: SpawnOptions) => {
+    log.push('spawn');
+    return child;
+  });
+  const storage = {
+    ensurePrivateDir: mock.fn(async (_dir: string) => undefined),
+    freeBytes: mock.fn(async (_dir: string) => 10 * 1024 * 1024 * 1024),
+    createPartial: mock.fn(async (_path: string): Promise<PartialFile> => partial),
+    renameDurably: mock.fn(async (_from: string, _to: string) => {
+      log.push('rename');
+    }),
+    writeFileAtomically: mock.fn(async (_path: string, _content: string) => {
+      log.push('manifest');
+    }),
+    remove: mock.fn(async (_path: string) => undefined),
+  };
+  const runner = new BackupRunner(
+    backups.asRepository(),
+    options,
+    database as unknown as DatabaseInfoRepository,
+    pgTools as unknown as PgToolsRepository,
+    { spawn } as unknown as ProcessRepository,
+    storage as unknown as StorageRepository,
+  );
+  return { runner, backups, database, pgTools, spawn, storage, partial, child, log };
+}
+
+function operation(signal: AbortSignal = new AbortController().signal) {
+  const reportBytes = mock.fn((_bytes: number) => undefined);
+  const handle: OperationHandle = { type: 'backup', operationId: 'op-1', startedBy: 'alice', signal, reportBytes };
+  return { handle, reportBytes };
+}
+
+/** The fake pg_dump writes `chunks` to stdout, closes it and exits with `code`. */
+function dump(child: FakeChild, chunks: Buffer[], code = 0, stderr = ''): void {
+  const stdout = child.stdout as PassThrough;
+  for (const chunk of chunks) stdout.write(chunk);
+  stdout.end();
+  child.exit(code, stderr);
+}
+
+function assertFailed(h: Harness, row: BackupHistory): void {
+  assert.equal(row.status, BackupStatus.Failed);
+  assert.equal(row.sha256, null);
+  assert.equal(row.sizeBytes, 0);
+  assert.ok(row.finishedAt instanceof Date, 'finishedAt set');
+  assert.equal(h.backups.save.mock.callCount(), 1, 'the failure is recorded once');
+  assert.equal(h.backups.rows[0].status, BackupStatus.Failed, 'the saved row says failed');
+  assert.equal(h.backups.rows[0].error, row.error);
+}
+
+describe('BackupRunner.run', () => {
+  let h: Harness;
+
+  beforeEach(() => {
+    h = harness();
+  });
+
+  it('records a completed backup whose sha256 and size are those of the bytes pg_dump wrote', async () => {
+    const chunks = [Buffer.from('PGDMP\x01\x0e\x00'), Buffer.alloc(70_000, 7), Buffer.from('trailer')];
+    dump(h.child, chunks);
+    const { handle, reportBytes } = operation();
+
+    const row = await h.runner.run(runningRow(), context, handle);
+
+    const all = Buffer.concat(chunks);
+    assert.equal(row.status, BackupStatus.Completed);
+    assert.equal(row.error, null);
+    assert.equal(row.sha256, createHash('sha256').update(all).digest('hex'));
+    assert.equal(row.sizeBytes, all.length);
+    assert.ok(row.durationMs !== null && row.durationMs >= 5_000, 'duration measured from createdAt');
+    assert.deepEqual(row.metadata, {
+      database: 'shop',
+      serverVersion: '16.4',
+      pgDumpVersion: 'pg_dump (PostgreSQL) 16.4',
+      productVersion: PRODUCT_VERSION,
+      tables: { 'public.orders': 1200, 'public.customers': 80 },
+    });
+    assert.deepEqual(h.partial.stream.bytes, all, 'the partial file received exactly the dump');
+    assert.equal(reportBytes.mock.calls.at(-1)?.arguments[0], all.length, 'progress reaches the total');
+
+    assert.deepEqual(h.storage.renameDurably.mock.calls[0].arguments, [PARTIAL_PATH, FINAL_PATH]);
+    const [manifestPath, manifest] = h.storage.writeFileAtomically.mock.calls[0].arguments;
+    assert.equal(manifestPath, `${FINAL_PATH}.json`);
+    const parsed = JSON.parse(manifest) as BackupHistory;
+    assert.equal(parsed.sha256, row.sha256);
+    assert.equal(parsed.status, BackupStatus.Completed);
+    assert.deepEqual(h.log, ['spawn', 'commit', 'rename', 'manifest'], 'fsync before rename, manifest after');
+    assert.equal(h.partial.discard.mock.callCount(), 0);
+    assert.equal(h.backups.rows[0].status, BackupStatus.Completed);
+  });
+
+  it('marks the backup failed with the stderr tail when pg_dump exits non-zero, and discards the partial file', async () => {
+    dump(h.child, [Buffer.from('PGDMP partial')], 1, 'pg_dump: error: query failed: ERROR:  permission denied for table secrets\n');
+
+    const row = await h.runner.run(runningRow(), context, operation().handle);
+
+    assertFailed(h, row);
+    assert.match(row.error!, /pg_dump exited with code 1/);
+    assert.match(row.error!, /permission denied for table secrets/);
+    assert.equal(h.partial.discard.mock.callCount(), 1);
+    assert.equal(h.partial.commit.mock.callCount(), 0);
+    assert.equal(h.storage.renameDurably.mock.callCount(), 0);
+    assert.equal(h.storage.writeFileAtomically.mock.callCount(), 0);
+    const removed = h.storage.remove.mock.calls.map((c) => c.arguments[0]);
+    assert.ok(removed.includes(FINAL_PATH) && removed.includes(`${FINAL_PATH}.json`), 'no final file or manifest left');
+  });
+
+  it('fails, kills pg_dump and discards the partial file when writing it fails with ENOSPC', async () => {
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    h = harness({ failWrites: enospc });
+    (h.child.stdout as PassThrough).write(Buffer.alloc(1024, 1)); // pg_dump keeps running
+
+    const row = await h.runner.run(runningRow(), context, operation().handle);
+
+    assertFailed(h, row);
+    assert.match(row.error!, /ENOSPC/);
+    assert.equal(h.child.kill.mock.callCount() >= 1, true, 'pg_dump killed');
+    assert.equal(h.partial.discard.mock.callCount(), 1);
+    assert.equal(h.storage.renameDurably.mock.callCount(), 0);
+  });
+
+  it('fails, kills pg_dump and discards when an error is emitted on the partial file stream', async () => {
+    (h.child.stdout as PassThrough).write(Buffer.from('some dump bytes'));
+    const { handle, reportBytes } = operation();
+    reportBytes.mock.mockImplementation(() => {
+      setImmediate(() => h.partial.stream.emit('error', Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' })));
+    });
+
+    const row = await h.runner.run(runningRow(), context, handle);
+
+    assertFailed(h, row);
+    assert.match(row.error!, /EIO/);
+    assert.ok(h.child.kill.mock.callCount() >= 1, 'pg_dump killed');
+    assert.equal(h.partial.discard.mock.callCount(), 1);
+    assert.equal(h.storage.renameDurably.mock.callCount(), 0);
+  });
+
+  it('fails and discards the partial file when the durable rename fails', async () => {
+    dump(h.child, [Buffer.from('PGDMP complete dump')]);
+    h.storage.renameDurably.mock.mockImplementation(async () => {
+      throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+    });
+
+    const row = await h.runner.run(runningRow(), context, operation().handle);
+
+    assertFailed(h, row);
+    assert.match(row.error!, /EIO: i\/o error, fsync/);
+    assert.equal(h.partial.discard.mock.callCount(), 1);
+    assert.equal(h.storage.writeFileAtomically.mock.callCount(), 0, 'no manifest for a failed backup');
+  });
+
+  it('fails without spawning pg_dump when the partial file cannot be created', async () => {
+    h.storage.createPartial.mock.mockImplementation(async (path: string) => {
+      throw Object.assign(new Error(`EACCES: permission denied, open '${path}'`), { code: 'EACCES' });
+    });
+
+    const row = await h.runner.run(runningRow(), context, operation().handle);
+
+    assertFailed(h, row);
+    assert.match(row.error!, /EACCES/);
+    assert.equal(h.spawn.mock.callCount(), 0, 'no pg_dump started');
+    assert.equal(h.partial.discard.mock.callCount(), 0, 'nothing was created to discard');
+    assert.equal(h.storage.renameDurably.mock.callCount(), 0);
+  });
+
+  it('fails with "aborted: <reason>" and kills pg_dump when the operation is aborted mid-dump', async () => {
+    const abort = new AbortController();
+    const { handle, reportBytes } = operation(abort.signal);
+    reportBytes.mock.mockImplementation(() => {
+      if (!abort.signal.aborted) setImmediate(() => abort.abort(new Error('the server is shutting down')));
+    });
+    (h.child.stdout as PassThrough).write(Buffer.alloc(4096, 3)); // then pg_dump stalls, still running
+
+    const row = await h.runner.run(runningRow(), context, handle);
+
+    assertFailed(h, row);
+    assert.ok(row.error!.startsWith('aborted:'), row.error!);
+    assert.match(row.error!, /the server is shutting down/);
+    assert.ok(h.child.kill.mock.callCount() >= 1, 'pg_dump killed');
+    assert.equal(h.child.exited, true);
+    assert.equal(h.partial.discard.mock.callCount(), 1);
+    assert.equal(h.storage.renameDurably.mock.callCount(), 0);
+  });
+
+  it('returns the failed row even when recording the failure fails', async () => {
+    dump(h.child, [], 1, 'pg_dump: error: connection refused');
+    h.backups.save.mock.mockImplementation(async () => {
+      throw new Error('connection terminated');
+    });
+
+    const row = await h.runner.run(runningRow(), context, operation().handle);
+
+    assert.equal(row.status, BackupStatus.Failed);
+    assert.match(row.error!, /connection refused/);
+  });
+
+  it('passes the password to pg_dump in its environment only, never in argv', async () => {
+    dump(h.child, [Buffer.from('x')]);
+
+    await h.runner.run(runningRow(), context, operation().handle);
+
+    assert.equal(h.spawn.mock.callCount(), 1);
+    const [command, args, spawnOptions] = h.spawn.mock.calls[0].arguments;
+    assert.equal(command, context.tools.pgDump);
+    assert.ok(args.length > 0);
+    for (const arg of [command, ...args]) assert.ok(!arg.includes('s3cret'), `argument leaks the password: ${arg}`);
+    assert.ok(args.includes('--exclude-schema=backup_admin'), 'the module schema is not dumped');
+    assert.ok(args.some((a) => a.startsWith('--dbname=postgres://u@h:5432/db')), args.join(' '));
+    assert.equal(spawnOptions.env.PGPASSWORD, 's3cret');
+  });
+});
+
+describe('BackupRunner.prepare', () => {
+  it('refuses with 507 naming the backup directory when free space is below what the backup needs', async () => {
+    const h = harness();
+    h.storage.freeBytes.mock.mockImplementation(async () => 50 * 1024 * 1024); // below minFreeBytes (100 MiB)
+
+    await assert.rejects(h.runner.prepare('gzip'), (error: unknown) => {
+      assert.ok(error instanceof InsufficientStorageException);
+      assert.equal(error.getStatus(), 507);
+      assert.match(error.message, new RegExp(BACKUP_DIR.replace(/\//g, '\\/')));
+      return true;
+    });
+    assert.deepEqual(h.storage.freeBytes.mock.calls[0].arguments, [BACKUP_DIR]);
+  });
+
+  it('asks for room for the whole uncompressed data when compression is none', async () => {
+    const h = harness();
+    h.database.userDataBytes.mock.mockImplementation(async () => 1000 * 1024 * 1024);
+    h.storage.freeBytes.mock.mockImplementation(async () => 600 * 1024 * 1024);
+
+    assert.equal((await h.runner.prepare('gzip')).compression, 'gzip', '600 MiB is enough for ~500 MiB compressed');
+    await assert.rejects(h.runner.prepare('none'), InsufficientStorageException);
+  });
+
+  it('propagates PgToolsException from the tool lookup and checks no space', async () => {
+    const h = harness();
+    h.pgTools.forServer.mock.mockImplementation(async () => {
+      throw new PgToolsException('pg_dump not found on PATH; install the PostgreSQL 16 client');
+    });
+
+    await assert.rejects(h.runner.prepare('gzip'), (error: unknown) => {
+      assert.ok(error instanceof PgToolsException);
+      assert.match(error.message, /pg_dump not found/);
+      return true;
+    });
+    assert.equal(h.pgTools.forServer.mock.calls[0].arguments[0], 16, 'tools looked up for the server major');
+    assert.equal(h.storage.freeBytes.mock.callCount(), 0);
+  });
+
+  it('returns the server, tools and compression when there is room', async () => {
+    const h = harness();
+    const prepared = await h.runner.prepare('none');
+    assert.deepEqual(prepared, { server: context.server, tools: context.tools, compression: 'none' });
+    assert.deepEqual(h.storage.ensurePrivateDir.mock.calls[0].arguments, [BACKUP_DIR]);
+  });
+});
