@@ -132,7 +132,9 @@ export class LockService implements OnApplicationBootstrap, BeforeApplicationShu
 
   private handle(type: OperationType, operationId: string, startedBy: string, held: HeldAdvisoryLock): HeldOperation {
     const abort = new AbortController();
-    held.lost.addEventListener('abort', () => abort.abort(held.lost.reason), { once: true });
+    // the connection may have broken already, while the lock was being taken
+    if (held.lost.aborted) abort.abort(held.lost.reason);
+    else held.lost.addEventListener('abort', () => abort.abort(held.lost.reason), { once: true });
     let lastWrite = 0;
     let released = false;
     return {
