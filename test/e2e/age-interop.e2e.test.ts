@@ -101,10 +101,10 @@ describe('age format interoperability with the age CLI', () => {
     for (const position of [30, 120, sealed.length / 2, sealed.length - 1].map(Math.floor)) {
       const bad = Buffer.from(sealed);
       bad[position] ^= 0x01;
-      await assert.rejects(decrypt(ids, bad), undefined, `flip at ${position}`);
+      await assert.rejects(decrypt(ids, bad), Error, `flip at ${position}`);
     }
     for (const cut of [10, 200, 65_536 + 200, sealed.length - 17, sealed.length - 1]) {
-      await assert.rejects(decrypt(ids, sealed.subarray(0, cut)), undefined, `cut at ${cut}`);
+      await assert.rejects(decrypt(ids, sealed.subarray(0, cut)), Error, `cut at ${cut}`);
     }
     // a cut exactly at a chunk boundary leaves a valid-looking non-final chunk last
     const header = sealed.indexOf('\n', sealed.indexOf('\n---') + 1) + 1 + 16;
