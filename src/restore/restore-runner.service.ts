@@ -61,7 +61,7 @@ export class RestoreRunner {
 }
 
 /** BEGIN, the wipe, then the script, holding back its last chunk (the COMMIT) until pg_restore exits 0. */
-async function* restoreInput(wipeSql: string, script: ChildProcessHandle, operation: OperationHandle): AsyncGenerator<Buffer> {
+export async function* restoreInput(wipeSql: string, script: ChildProcessHandle, operation: OperationHandle): AsyncGenerator<Buffer> {
   yield Buffer.from(`BEGIN;\n${wipeSql}\n`);
   let held: Buffer | undefined;
   let bytes = 0;

@@ -1,0 +1,178 @@
+import { describe, it, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { Logger } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { BackupHistory } from '../../src/backup/backup-history.entity';
+import { DatabaseInfoRepository } from '../../src/database/database-info.repository';
+import { PgTools, PgToolsRepository } from '../../src/infra/process/pg-tools.repository';
+import { ProcessFailedError, ProcessRepository, SpawnOptions } from '../../src/infra/process/process.repository';
+import { OperationHandle } from '../../src/lock/lock.service';
+import { PgBackupOptions } from '../../src/pg-backup.options';
+import { restoreInput, RestoreRunner } from '../../src/restore/restore-runner.service';
+import { wipeDatabaseSql } from '../../src/restore/restore-script';
+import { CollectingWritable, FakeChild, fakeChild } from './support/fake-process';
+
+Logger.overrideLogger(false);
+
+const WIPE = wipeDatabaseSql('backup_admin');
+const SCRIPT = [
+  Buffer.from('BEGIN;\nSET statement_timeout = 0;\n'),
+  Buffer.from('CREATE TABLE public.orders (id integer);\n'),
+  Buffer.from('COPY public.orders (id) FROM stdin;\n1\n2\n\\.\n'),
+  Buffer.from('COMMIT;\n\n'),
+];
+
+function operation() {
+  const reportBytes = mock.fn((_bytes: number) => undefined);
+  const handle: OperationHandle = {
+    type: 'restore',
+    operationId: 'r-1',
+    startedBy: 'alice',
+    signal: new AbortController().signal,
+    reportBytes,
+  };
+  return { handle, reportBytes };
+}
+
+/** pg_restore whose stdout yields exactly these chunks, one by one. */
+function pgRestore(chunks: Buffer[]): FakeChild {
+  return fakeChild({ name: 'pg_restore', stdout: Readable.from(chunks) });
+}
+
+async function collect(generator: AsyncGenerator<Buffer>): Promise<{ yielded: Buffer[]; error?: Error }> {
+  const yielded: Buffer[] = [];
+  try {
+    for await (const chunk of generator) yielded.push(chunk);
+    return { yielded };
+  } catch (error) {
+    return { yielded, error: error as Error };
+  }
+}
+
+describe('restoreInput', () => {
+  it('yields BEGIN and the wipe, then every chunk of the script once pg_restore exited 0', async () => {
+    const script = pgRestore(SCRIPT);
+    script.exit(0);
+    const { handle, reportBytes } = operation();
+
+    const { yielded, error } = await collect(restoreInput(WIPE, script, handle));
+
+    assert.equal(error, undefined);
+    assert.equal(yielded.length, 1 + SCRIPT.length);
+    assert.equal(yielded[0].toString(), `BEGIN;\n${WIPE}\n`);
+    assert.ok(yielded[0].toString().startsWith('BEGIN;\n'));
+    assert.deepEqual(yielded.slice(1), SCRIPT, 'the script is passed on unchanged, in order');
+    const total = SCRIPT.reduce((n, c) => n + c.length, 0);
+    assert.equal(reportBytes.mock.calls.at(-1)?.arguments[0], total);
+  });
+
+  it('throws and never yields the last chunk (the COMMIT) when pg_restore fails after writing', async () => {
+    const script = pgRestore(SCRIPT);
+    script.exit(1, 'pg_restore: error: could not read from input file: end of file\n');
+
+    const { yielded, error } = await collect(restoreInput(WIPE, script, operation().handle));
+
+    assert.ok(error instanceof ProcessFailedError);
+    assert.match(error.message, /could not read from input file/);
+    assert.deepEqual(yielded.slice(1), SCRIPT.slice(0, -1));
+    assert.ok(!yielded.some((c) => c.toString().includes('COMMIT')), 'no COMMIT reached psql');
+  });
+
+  it('holds the last chunk back while pg_restore has not exited yet', async () => {
+    const script = pgRestore(SCRIPT);
+    const input = restoreInput(WIPE, script, operation().handle);
+
+    for (let i = 0; i < SCRIPT.length; i++) await input.next(); // BEGIN + all but the last chunk
+    let settled = false;
+    const pending = input.next().finally(() => {
+      settled = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(settled, false, 'the COMMIT waits for the exit status');
+
+    script.exit(0);
+    const last = await pending;
+    assert.deepEqual(last.value, SCRIPT.at(-1));
+    assert.equal((await input.next()).done, true);
+  });
+
+  it('yields nothing of a script that fails in its only chunk', async () => {
+    const script = pgRestore([Buffer.from('BEGIN;\nCREATE TABLE half')]);
+    script.exit(1, 'pg_restore: error: input file appears to be corrupt');
+
+    const { yielded, error } = await collect(restoreInput(WIPE, script, operation().handle));
+
+    assert.ok(error);
+    assert.equal(yielded.length, 1, 'only BEGIN and the wipe, which roll back');
+  });
+});
+
+const tools: PgTools = {
+  binDir: '/usr/lib/postgresql/16/bin',
+  pgDump: '/usr/lib/postgresql/16/bin/pg_dump',
+  pgRestore: '/usr/lib/postgresql/16/bin/pg_restore',
+  psql: '/usr/lib/postgresql/16/bin/psql',
+  pgDumpVersion: 'pg_dump (PostgreSQL) 16.4',
+  major: 16,
+};
+
+function runHarness(script: FakeChild) {
+  const psqlStdin = new CollectingWritable();
+  const psql = fakeChild({ name: 'psql', stdin: psqlStdin });
+  psqlStdin.on('finish', () => psql.exit(0)); // psql runs the script to its end
+  const spawn = mock.fn((command: string, _args: string[], _options: SpawnOptions) => (command === tools.psql ? psql : script));
+  const database = {
+    server: mock.fn(async () => ({ database: 'shop', version: '16.4', major: 16 })),
+    blockersOf: mock.fn(async () => []),
+    terminate: mock.fn(async () => true),
+    isOwnSession: () => false,
+  };
+  const options = {
+    databaseUrl: 'postgres://u:s3cret@h:5432/shop',
+    schema: 'backup_admin',
+    backupDir: '/var/backups/pg',
+    restoreGraceMs: 10_000,
+  } as PgBackupOptions;
+  const runner = new RestoreRunner(
+    options,
+    database as unknown as DatabaseInfoRepository,
+    { forServer: mock.fn(async () => tools) } as unknown as PgToolsRepository,
+    { spawn } as unknown as ProcessRepository,
+  );
+  const backup = { id: 'b-1', filename: 'shop-manual-20250601T120000Z-0a1b2c3d.dump' } as BackupHistory;
+  return { runner, spawn, psql, psqlStdin, backup };
+}
+
+describe('RestoreRunner.run', () => {
+  it('feeds psql BEGIN, the wipe and the whole script, and passes the password in the environment only', async () => {
+    const script = pgRestore(SCRIPT);
+    script.exit(0);
+    const h = runHarness(script);
+
+    const outcome = await h.runner.run('r-1', h.backup, operation().handle);
+
+    assert.deepEqual(outcome, { terminatedPids: [] });
+    assert.equal(h.psqlStdin.bytes.toString(), `BEGIN;\n${WIPE}\n${Buffer.concat(SCRIPT).toString()}`);
+    const psqlCall = h.spawn.mock.calls.find((c) => c.arguments[0] === tools.psql)!;
+    const restoreCall = h.spawn.mock.calls.find((c) => c.arguments[0] === tools.pgRestore)!;
+    for (const arg of [...psqlCall.arguments[1], ...restoreCall.arguments[1]]) assert.ok(!arg.includes('s3cret'), arg);
+    assert.equal(psqlCall.arguments[2].env.PGPASSWORD, 's3cret');
+    assert.equal(psqlCall.arguments[2].env.PGAPPNAME, 'nestjs-pg-backup:restore:r-1');
+    assert.equal(restoreCall.arguments[2].env.PGPASSWORD, undefined, 'pg_restore reads a file, it needs no password');
+    assert.ok(restoreCall.arguments[1].includes(`/var/backups/pg/${h.backup.filename}`));
+  });
+
+  it('rejects, sends no COMMIT and kills both processes when pg_restore fails mid-way', async () => {
+    const script = pgRestore(SCRIPT);
+    script.exit(1, 'pg_restore: error: could not uncompress data: invalid distance too far back');
+    const h = runHarness(script);
+
+    await assert.rejects(h.runner.run('r-2', h.backup, operation().handle), /invalid distance too far back/);
+
+    const sent = h.psqlStdin.bytes.toString();
+    assert.ok(sent.startsWith('BEGIN;\n'));
+    assert.ok(!sent.includes('COMMIT'), 'psql never saw a COMMIT, so the transaction rolls back');
+    assert.equal(h.psql.kill.mock.callCount() >= 1, true);
+    assert.equal(script.kill.mock.callCount() >= 1, true);
+  });
+});
