@@ -10,9 +10,10 @@ import { EmbeddedPostgres, EmbeddedPostgresError } from './embedded/embedded-pos
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug'];
 
+let embedded: EmbeddedPostgres | undefined;
+
 async function bootstrap(): Promise<void> {
   const env = validateEnvironment(process.env);
-  let embedded: EmbeddedPostgres | undefined;
   if (!env.DATABASE_URL) embedded = await EmbeddedPostgres.start(join(process.cwd(), '.pgdata'));
   const databaseUrl = env.DATABASE_URL ?? embedded!.url();
   const options = serverOptions(env, databaseUrl, embedded?.devSecret());
@@ -37,8 +38,8 @@ async function bootstrap(): Promise<void> {
 
   const base = `http://localhost:${port}/api/admin`;
   Logger.log(`admin API on ${base}`, 'PgBackup');
-  if (embedded) {
-    const token = devAdminToken(options.auth.secret!);
+  if (embedded && options.auth.secret) {
+    const token = devAdminToken(options.auth.secret);
     console.log(
       [
         '',
@@ -54,6 +55,7 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: Error) => {
+  embedded?.stop();
   if (error instanceof InvalidEnvironmentError || error instanceof EmbeddedPostgresError) {
     console.error(error.message);
   } else {

@@ -47,6 +47,8 @@ export class PgBackupModule {
         ...features,
         RouterModule.register([{ path: options.path ?? DEFAULT_PATH, module: PgBackupModule, children: features }]),
       ],
+      // BackupService and LockService, for host apps that start backups themselves
+      exports: [BackupModule, LockModule],
     };
   }
 }

@@ -35,7 +35,7 @@ export class AuditInterceptor implements NestInterceptor {
       catchError((error: unknown) => {
         if (!meta.recordSuccess) return throwError(() => error);
         const status = error instanceof HttpException ? error.getStatus() : 500;
-        const detail = { method: request.method, path: request.originalUrl, status, error: (error as Error)?.message, body: requestBody(request) };
+        const detail = { method: request.method, path: request.originalUrl, status, error: errorMessage(error), body: requestBody(request) };
         return from(this.audit.record({ ...base, outcome: AuditOutcome.Failure, target: params.id ?? null, detail })).pipe(
           mergeMap(() => throwError(() => error)),
         );
@@ -47,4 +47,13 @@ export class AuditInterceptor implements NestInterceptor {
 function requestBody(request: Request): unknown {
   const body = request.body as unknown;
   return body && typeof body === 'object' && Object.keys(body).length ? body : undefined;
+}
+
+/** The message the client saw: validation reasons rather than "Bad Request Exception". */
+function errorMessage(error: unknown): unknown {
+  if (error instanceof HttpException) {
+    const response = error.getResponse();
+    return typeof response === 'object' && response && 'message' in response ? response.message : response;
+  }
+  return (error as Error)?.message;
 }

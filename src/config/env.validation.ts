@@ -74,6 +74,32 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsIn(['debug', 'log', 'warn', 'error'])
   LOG_LEVEL?: string;
+
+  @IsOptional()
+  @IsIn(['zstd', 'gzip', 'none'], { message: 'BACKUP_COMPRESSION must be one of zstd, gzip, none' })
+  BACKUP_COMPRESSION?: 'zstd' | 'gzip' | 'none';
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'BACKUP_COMPRESSION_LEVEL must be a whole number' })
+  @Min(1)
+  @Max(19)
+  BACKUP_COMPRESSION_LEVEL?: number;
+
+  @IsOptional()
+  @Matches(/^\s*age1[02-9ac-hj-np-z]{58}(\s*,\s*age1[02-9ac-hj-np-z]{58})*\s*$/, {
+    message: 'BACKUP_AGE_RECIPIENTS must be a comma-separated list of age X25519 recipients (age1…)',
+  })
+  BACKUP_AGE_RECIPIENTS?: string;
+
+  @IsOptional()
+  @IsString()
+  BACKUP_AGE_IDENTITY_FILE?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(12, { message: 'BACKUP_ENCRYPTION_PASSPHRASE must be at least 12 characters' })
+  BACKUP_ENCRYPTION_PASSPHRASE?: string;
 }
 
 export class InvalidEnvironmentError extends Error {}
@@ -85,6 +111,15 @@ export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariable
   if (vars.BACKUP_SCHEDULE) {
     const problem = cronProblem(vars.BACKUP_SCHEDULE);
     if (problem) problems.push(`BACKUP_SCHEDULE: ${problem}`);
+  }
+  if (vars.BACKUP_SCHEMA && /^(public|pg_.*|information_schema)$/.test(vars.BACKUP_SCHEMA)) {
+    problems.push(`BACKUP_SCHEMA must be a schema of its own, not ${vars.BACKUP_SCHEMA}: it is left out of every dump and kept by every restore`);
+  }
+  if (vars.BACKUP_ENCRYPTION_PASSPHRASE && (vars.BACKUP_AGE_RECIPIENTS || vars.BACKUP_AGE_IDENTITY_FILE)) {
+    problems.push('BACKUP_ENCRYPTION_PASSPHRASE cannot be combined with BACKUP_AGE_RECIPIENTS or BACKUP_AGE_IDENTITY_FILE (age allows a passphrase only alone)');
+  }
+  if (vars.BACKUP_COMPRESSION === 'gzip' && (vars.BACKUP_COMPRESSION_LEVEL ?? 0) > 9) {
+    problems.push('BACKUP_COMPRESSION_LEVEL must be 1–9 for gzip');
   }
   if (problems.length) throw new InvalidEnvironmentError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return vars;

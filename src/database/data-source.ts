@@ -20,6 +20,8 @@ export function dataSourceOptions(databaseUrl: string, schema: string): DataSour
     migrations: [InitialSchema1763900000000],
     migrationsTableName: 'migrations',
     synchronize: false,
+    // never CREATE EXTENSION in the user's database (TypeORM would add uuid-ossp to public)
+    installExtensions: false,
     migrationsRun: false,
     extra: { max: 10 },
   };
