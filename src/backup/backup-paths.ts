@@ -7,7 +7,8 @@ export const MANIFEST_SUFFIX = '.json';
 /** `shop-manual-20261123T114512Z-1a2b3c4d.dump`: sortable, unique, safe in any file system. */
 export function backupFilename(database: string, type: BackupType, createdAt: Date, id: string): string {
   const stamp = createdAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const safeDb = database.replace(/[^\w.-]/g, '_').slice(0, 60) || 'db';
+  // no leading dot: backupPath refuses hidden names, and a database may be called ".x"
+  const safeDb = database.replace(/[^\w.-]/g, '_').replace(/^\./, '_').slice(0, 60) || 'db';
   return `${safeDb}-${type}-${stamp}-${id.slice(0, 8)}.dump`;
 }
 
