@@ -147,7 +147,7 @@ function assertFailed(h: Harness, row: BackupHistory): void {
   assert.equal(h.backups.rows[0].error, row.error);
 }
 
-describe('BackupRunner.run', () => {
+describe('BackupRunner.run', { timeout: 10_000 }, () => {
   let h: Harness;
 
   beforeEach(() => {

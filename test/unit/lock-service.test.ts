@@ -253,7 +253,7 @@ describe('LockService.runInBackground', () => {
   });
 });
 
-describe('LockService.beforeApplicationShutdown', () => {
+describe('LockService.beforeApplicationShutdown', { timeout: 10_000 }, () => {
   it('aborts the signals of running operations and waits for them to finish and release', async () => {
     const h = harness();
     const operation = await h.service.acquire('backup', OP_ID, 'alice');

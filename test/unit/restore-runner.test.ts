@@ -49,7 +49,7 @@ async function collect(generator: AsyncGenerator<Buffer>): Promise<{ yielded: Bu
   }
 }
 
-describe('restoreInput', () => {
+describe('restoreInput', { timeout: 10_000 }, () => {
   it('yields BEGIN and the wipe, then every chunk of the script once pg_restore exited 0', async () => {
     const script = pgRestore(SCRIPT);
     script.exit(0);
@@ -118,7 +118,7 @@ const tools: PgTools = {
 
 function runHarness(script: FakeChild) {
   const psqlStdin = new CollectingWritable();
-  const psql = fakeChild({ name: 'psql', stdin: psqlStdin });
+  const psql = fakeChild({ name: 'psql', stdin: psqlStdin, stdout: null });
   psqlStdin.on('finish', () => psql.exit(0)); // psql runs the script to its end
   const spawn = mock.fn((command: string, _args: string[], _options: SpawnOptions) => (command === tools.psql ? psql : script));
   const database = {
@@ -143,7 +143,7 @@ function runHarness(script: FakeChild) {
   return { runner, spawn, psql, psqlStdin, backup };
 }
 
-describe('RestoreRunner.run', () => {
+describe('RestoreRunner.run', { timeout: 10_000 }, () => {
   it('feeds psql BEGIN, the wipe and the whole script, and passes the password in the environment only', async () => {
     const script = pgRestore(SCRIPT);
     script.exit(0);

@@ -8,16 +8,19 @@ import { ChildProcessHandle, ProcessFailedError } from '../../../src/infra/proce
  * SIGKILL would, and ends its stdout.
  */
 export interface FakeChild extends ChildProcessHandle {
-  readonly stdout: Readable;
   readonly kill: Mock<() => void>;
-  /** Exit 0 resolves `completion`; anything else rejects it with the stderr tail. */
+  /**
+   * Exit 0 resolves `completion`; anything else rejects it with the stderr tail. Takes effect
+   * once stdout has been read to its end (or destroyed), as a real child's 'close' does.
+   */
   exit(code: number, stderr?: string): void;
   readonly exited: boolean;
 }
 
-export function fakeChild(options: { name?: string; stdout?: Readable; stdin?: Writable | null } = {}): FakeChild {
+/** `stdout: null` is a child whose stdout goes to /dev/null (psql here); by default a PassThrough the test writes. */
+export function fakeChild(options: { name?: string; stdout?: Readable | null; stdin?: Writable | null } = {}): FakeChild {
   const name = options.name ?? 'pg_dump';
-  const stdout = options.stdout ?? new PassThrough();
+  const stdout = options.stdout === undefined ? new PassThrough() : options.stdout;
   let stderr = '';
   let exited = false;
   let resolve!: () => void;
@@ -28,11 +31,19 @@ export function fakeChild(options: { name?: string; stdout?: Readable; stdin?: W
   });
   completion.catch(() => undefined); // like the real handle: never an unhandled rejection
   const exit = (code: number, tail = '') => {
-    if (exited) return;
-    exited = true;
-    stderr = tail;
-    if (code === 0) resolve();
-    else reject(new ProcessFailedError(name, code, null, stderr));
+    const settle = () => {
+      if (exited) return;
+      exited = true;
+      stderr = tail;
+      if (code === 0) resolve();
+      else reject(new ProcessFailedError(name, code, null, stderr));
+    };
+    // like a real child's 'close': the exit status is known once its stdout has been read to the end
+    if (!stdout || stdout.readableEnded || stdout.destroyed) settle();
+    else {
+      stdout.once('end', settle);
+      stdout.once('close', settle);
+    }
   };
   const kill = mock.fn(() => {
     if (exited) return;
