@@ -1,4 +1,6 @@
 import { ModuleMetadata } from '@nestjs/common';
+import type { AgeIdentity, AgeRecipient } from './crypto/age';
+import type { Compression } from './pipeline/backup-format';
 
 export const PG_BACKUP_OPTIONS = 'PG_BACKUP:MODULE_OPTIONS';
 /** Name of the module's own TypeORM data source, apart from any the host app has. */
@@ -17,6 +19,12 @@ export interface JwtAuthOptions {
   adminRoles: string[];
 }
 
+/** age encryption: backups are encrypted to `recipients`; `identities` decrypt them (verify, restore). */
+export interface EncryptionOptions {
+  recipients: AgeRecipient[];
+  identities: AgeIdentity[];
+}
+
 export interface PgBackupOptions {
   /** The database that is backed up and restored, also home of the module's own schema. */
   databaseUrl: string;
@@ -26,6 +34,12 @@ export interface PgBackupOptions {
   auth: JwtAuthOptions;
   /** Seeds the persisted schedule on first start. */
   initialSchedule?: string;
+  /** Seeds the persisted compression on first start (default zstd). */
+  initialCompression?: Compression;
+  /** zstd 1–19 (default 3) or gzip 1–9 (default 6). */
+  compressionLevel?: number;
+  /** Off when unset. */
+  encryption?: EncryptionOptions;
   /** Directory holding pg_dump/pg_restore/psql; found automatically when unset. */
   pgBinDir?: string;
   /** A backup is refused when the backup directory has less free space than this. */

@@ -1,15 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { DatabaseInfoRepository } from '../database/database-info.repository';
 import { pgRestoreListArgs } from '../infra/process/pg-args';
 import { PgToolsRepository } from '../infra/process/pg-tools.repository';
 import { ProcessRepository } from '../infra/process/process.repository';
 import { StorageRepository } from '../infra/storage/storage.repository';
 import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
+import { BackupPipeline, PipelineStage } from '../pipeline/backup-pipeline.service';
+import { BackupFormat, Compression } from '../pipeline/backup-format';
 import { BackupHistory } from './backup-history.entity';
 import { backupPath } from './backup-paths';
 
 export interface IntegrityCheck {
-  name: 'file' | 'sha256' | 'dump';
+  name: 'file' | 'sha256' | PipelineStage['name'] | 'dump';
   ok: boolean;
   detail?: string;
 }
@@ -19,7 +23,10 @@ export interface IntegrityReport {
   checks: IntegrityCheck[];
 }
 
-/** Proves a backup file is intact: present at its size, its SHA-256 unchanged, its dump readable. */
+/**
+ * Proves a backup is intact: the file present at its size, its SHA-256 unchanged, and (in full
+ * mode) every byte decrypting and decompressing; then pg_restore reads its table of contents.
+ */
 @Injectable()
 export class BackupIntegrityService {
   constructor(
@@ -28,12 +35,15 @@ export class BackupIntegrityService {
     private readonly processes: ProcessRepository,
     private readonly pgTools: PgToolsRepository,
     private readonly database: DatabaseInfoRepository,
+    private readonly backupPipeline: BackupPipeline,
   ) {}
 
-  async check(backup: BackupHistory): Promise<IntegrityReport> {
+  /** `full: false` (before a restore) skips decoding every byte: the restore's transaction covers that. */
+  async check(backup: BackupHistory, { full }: { full: boolean } = { full: true }): Promise<IntegrityReport> {
     const checks: IntegrityCheck[] = [];
     const report = () => ({ valid: checks.every((c) => c.ok), checks });
     const path = backupPath(this.options.backupDir, backup.filename);
+    const format: BackupFormat = { compression: backup.compression as Compression, encrypted: backup.encrypted };
 
     const size = await this.storage.size(path);
     if (size === null) {
@@ -48,19 +58,78 @@ export class BackupIntegrityService {
     checks.push({ name: 'sha256', ok: shaOk, detail: shaOk ? sha256 : `file hashes to ${sha256}, ${backup.sha256} recorded` });
     if (!shaOk) return report();
 
-    const tools = await this.pgTools.forServer((await this.database.server()).major);
-    const list = this.processes.spawn(tools.pgRestore, pgRestoreListArgs(path), { env: { PATH: process.env.PATH } });
-    let entries = 0;
-    list.stdout!.setEncoding('utf8');
-    list.stdout!.on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) if (/^\d+;/.test(line)) entries++;
+    if (full) {
+      const decoded = await this.decodeAll(path, format);
+      checks.push(...decoded);
+      if (decoded.some((c) => !c.ok)) return report();
+    }
+    checks.push(await this.readToc(path, format));
+    return report();
+  }
+
+  /** Streams the whole file through decryption and decompression, naming the stage that fails. */
+  private async decodeAll(path: string, format: BackupFormat): Promise<IntegrityCheck[]> {
+    let stages: PipelineStage[];
+    try {
+      stages = this.backupPipeline.decoders(format);
+    } catch (error) {
+      return [{ name: 'decrypt', ok: false, detail: (error as Error).message }];
+    }
+    if (!stages.length) return [];
+    const failures = new Map<PipelineStage['name'], string>();
+    for (const stage of stages) {
+      stage.stream.once('error', (error: Error) => failures.set(stage.name, failures.get(stage.name) ?? error.message));
+      stage.completion.catch((error: Error) => failures.set(stage.name, failures.get(stage.name) ?? error.message));
+    }
+    let bytes = 0;
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        bytes += chunk.length;
+        callback();
+      },
     });
     try {
-      await list.completion;
-      checks.push({ name: 'dump', ok: true, detail: `pg_restore --list read ${entries} entries` });
+      await Promise.all([pipeline([this.storage.openRead(path), ...stages.map((s) => s.stream), sink]), ...stages.map((s) => s.completion)]);
     } catch (error) {
-      checks.push({ name: 'dump', ok: false, detail: (error as Error).message });
+      if (!failures.size) failures.set(stages[0].name, (error as Error).message);
+    } finally {
+      for (const stage of stages) stage.kill();
     }
-    return report();
+    // the first failing stage is the cause; later ones only saw its broken output
+    const firstFailure = stages.findIndex((s) => failures.has(s.name));
+    return stages.map((stage, index): IntegrityCheck => {
+      if (firstFailure === -1) return { name: stage.name, ok: true, detail: index === stages.length - 1 ? `${bytes} bytes of dump` : undefined };
+      if (index < firstFailure) return { name: stage.name, ok: true };
+      if (index === firstFailure) return { name: stage.name, ok: false, detail: failures.get(stage.name) };
+      return { name: stage.name, ok: false, detail: `not checked: ${stages[firstFailure].name} failed` };
+    });
+  }
+
+  /** pg_restore --list on the decoded stream: reads the header and table of contents. */
+  private async readToc(path: string, format: BackupFormat): Promise<IntegrityCheck> {
+    let stages: PipelineStage[] = [];
+    try {
+      stages = this.backupPipeline.decoders(format);
+      const tools = await this.pgTools.forServer((await this.database.server()).major);
+      const list = this.processes.spawn(tools.pgRestore, pgRestoreListArgs(), { env: { PATH: process.env.PATH }, stdin: true });
+      let entries = 0;
+      let partialLine = '';
+      list.stdout!.setEncoding('utf8');
+      list.stdout!.on('data', (chunk: string) => {
+        const lines = (partialLine + chunk).split('\n');
+        partialLine = lines.pop() ?? '';
+        entries += lines.filter((line) => /^\d+;/.test(line)).length;
+      });
+      // pg_restore stops reading after the table of contents: the rest of the feed is cut off on purpose
+      const feed = pipeline([this.storage.openRead(path), ...stages.map((s) => s.stream), list.stdin!]).catch(() => undefined);
+      await list.completion;
+      list.stdin!.destroy();
+      await feed;
+      return { name: 'dump', ok: true, detail: `pg_restore --list read ${entries} entries` };
+    } catch (error) {
+      return { name: 'dump', ok: false, detail: (error as Error).message };
+    } finally {
+      for (const stage of stages) stage.kill();
+    }
   }
 }

@@ -7,13 +7,15 @@ import { Repository } from 'typeorm';
 import { InsufficientStorageException } from '../common/exceptions';
 import { APPLICATION_NAME } from '../database/data-source';
 import { DatabaseInfoRepository, ServerInfo } from '../database/database-info.repository';
-import { pgDumpArgs, DumpCompression } from '../infra/process/pg-args';
+import { pgDumpArgs } from '../infra/process/pg-args';
 import { pgConnection } from '../infra/process/pg-connection';
 import { PgTools, PgToolsRepository } from '../infra/process/pg-tools.repository';
 import { ChildProcessHandle, ProcessRepository } from '../infra/process/process.repository';
 import { PartialFile, StorageRepository } from '../infra/storage/storage.repository';
 import { OperationHandle } from '../lock/lock.service';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
+import { BackupFormat, Compression } from '../pipeline/backup-format';
+import { BackupPipeline, PipelineStage } from '../pipeline/backup-pipeline.service';
 import { PRODUCT_VERSION } from '../product-version';
 import { BackupHistory } from './backup-history.entity';
 import { backupPath, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
@@ -25,7 +27,7 @@ const COMPRESSED_SIZE_RATIO = 0.5;
 export interface DumpContext {
   server: ServerInfo;
   tools: PgTools;
-  compression: DumpCompression;
+  format: BackupFormat;
 }
 
 /** Runs pg_dump into a backup file: streamed, hashed, fsynced, renamed into place. */
@@ -40,10 +42,11 @@ export class BackupRunner {
     private readonly pgTools: PgToolsRepository,
     private readonly processes: ProcessRepository,
     private readonly storage: StorageRepository,
+    private readonly pipeline: BackupPipeline,
   ) {}
 
   /** Everything that can be checked before a backup starts: tool versions and free space. */
-  async prepare(compression: DumpCompression): Promise<DumpContext> {
+  async prepare(compression: Compression): Promise<DumpContext> {
     const server = await this.database.server();
     const tools = await this.pgTools.forServer(server.major);
     await this.storage.ensurePrivateDir(this.options.backupDir);
@@ -56,25 +59,23 @@ export class BackupRunner {
         `backup directory ${this.options.backupDir} has ${mib(free)} MiB free; this backup needs about ${mib(needed)} MiB`,
       );
     }
-    return { server, tools, compression };
+    return { server, tools, format: this.pipeline.formatFor(compression) };
   }
 
-  /** Dumps into the file named by `backup` and records the outcome on its row; never throws. */
+  /** pg_dump → compress → encrypt → SHA-256 → file; records the outcome on the backup's row; never throws. */
   async run(backup: BackupHistory, context: DumpContext, operation: OperationHandle): Promise<BackupHistory> {
     const finalPath = backupPath(this.options.backupDir, backup.filename);
     const hash = createHash('sha256');
     let bytes = 0;
     let partial: PartialFile | undefined;
     let child: ChildProcessHandle | undefined;
+    let stages: PipelineStage[] = [];
     try {
       const tableRowEstimates = await this.database.tableRowEstimates();
       partial = await this.storage.createPartial(finalPath + PARTIAL_SUFFIX);
       const connection = pgConnection(this.options.databaseUrl, `${APPLICATION_NAME}:dump`);
-      child = this.processes.spawn(
-        context.tools.pgDump,
-        pgDumpArgs(connection.dbnameArg, this.options.schema, context.compression),
-        { env: connection.env },
-      );
+      stages = this.pipeline.encoders(context.format);
+      child = this.processes.spawn(context.tools.pgDump, pgDumpArgs(connection.dbnameArg, this.options.schema), { env: connection.env });
       const meter = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           hash.update(chunk);
@@ -83,7 +84,11 @@ export class BackupRunner {
           callback(null, chunk);
         },
       });
-      await Promise.all([pipeline(child.stdout!, meter, partial.stream, { signal: operation.signal }), child.completion]);
+      await Promise.all([
+        pipeline([child.stdout!, ...stages.map((stage) => stage.stream), meter, partial.stream], { signal: operation.signal }),
+        child.completion,
+        ...stages.map((stage) => stage.completion),
+      ]);
       await partial.commit();
       await this.storage.renameDurably(partial.path, finalPath);
       partial = undefined;
@@ -101,12 +106,14 @@ export class BackupRunner {
           pgDumpVersion: context.tools.pgDumpVersion,
           productVersion: PRODUCT_VERSION,
           tables: tableRowEstimates,
+          encryption: this.pipeline.describeEncryption(context.format),
         },
       });
       await this.storage.writeFileAtomically(finalPath + MANIFEST_SUFFIX, JSON.stringify(backup, null, 2));
       return await this.backups.save(backup);
     } catch (error) {
       child?.kill();
+      for (const stage of stages) stage.kill();
       await partial?.discard();
       await this.storage.remove(finalPath).catch(() => undefined);
       await this.storage.remove(finalPath + MANIFEST_SUFFIX).catch(() => undefined);

@@ -167,18 +167,18 @@ export class BackupService implements OnModuleInit {
 
   private async start(id: string, actor: string, type: BackupType, dto: CreateBackupDto) {
     const config = await this.settings.get();
-    const context = await this.runner.prepare(config.compression === 'none' ? 'none' : 'gzip');
+    const context = await this.runner.prepare(config.compression);
     const createdAt = new Date();
     const row = await this.backups.save(
       this.backups.create({
         id,
         status: BackupStatus.Running,
         type,
-        filename: backupFilename(context.server.database, type, createdAt, id),
+        filename: backupFilename(context.server.database, type, createdAt, id, context.format),
         sizeBytes: 0,
         sha256: null,
-        compression: context.compression,
-        encrypted: false,
+        compression: context.format.compression,
+        encrypted: context.format.encrypted,
         createdBy: actor,
         createdAt,
         finishedAt: null,

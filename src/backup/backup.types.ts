@@ -20,4 +20,6 @@ export interface BackupMetadata {
   productVersion: string;
   /** Planner row estimates per table at backup time (`schema.table` → rows). */
   tables: Record<string, number>;
+  /** Who can decrypt: the recipients' public keys, or `passphrase`; absent when not encrypted. */
+  encryption?: { recipients: string[] } | { passphrase: true };
 }

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PgBackupOptions } from '../pg-backup.options';
+import { AgeIdentity, AgeRecipient, parseIdentities, parseRecipient, recipientOf } from '../crypto/age';
+import { EncryptionOptions, PgBackupOptions } from '../pg-backup.options';
 import { EnvironmentVariables, InvalidEnvironmentError } from './env.validation';
 
 /** The module's options for the standalone server, from the checked environment. */
@@ -21,8 +23,30 @@ export function serverOptions(env: EnvironmentVariables, databaseUrl: string, fa
       adminRoles: (env.ADMIN_ROLES ?? 'admin').split(',').map((r) => r.trim()).filter(Boolean),
     },
     initialSchedule: env.BACKUP_SCHEDULE,
+    initialCompression: env.BACKUP_COMPRESSION,
+    compressionLevel: env.BACKUP_COMPRESSION_LEVEL,
+    encryption: encryptionOptions(env),
     pgBinDir: env.PG_BIN_DIR,
     minFreeBytes: (env.BACKUP_MIN_FREE_MB ?? 100) * 1024 * 1024,
     restoreGraceMs: (env.RESTORE_GRACE_SECONDS ?? 10) * 1000,
   };
+}
+
+/** Recipients encrypt; the identity file or the passphrase decrypt. Only the identity file given: encrypt to it too. */
+function encryptionOptions(env: EnvironmentVariables): EncryptionOptions | undefined {
+  if (env.BACKUP_ENCRYPTION_PASSPHRASE) {
+    const passphrase = env.BACKUP_ENCRYPTION_PASSPHRASE;
+    return { recipients: [{ kind: 'scrypt', passphrase }], identities: [{ kind: 'scrypt', passphrase }] };
+  }
+  let identities: AgeIdentity[] = [];
+  if (env.BACKUP_AGE_IDENTITY_FILE) {
+    try {
+      identities = parseIdentities(readFileSync(env.BACKUP_AGE_IDENTITY_FILE, 'utf8'));
+    } catch (error) {
+      throw new InvalidEnvironmentError(`invalid configuration:\n  BACKUP_AGE_IDENTITY_FILE: ${(error as Error).message}`);
+    }
+  }
+  let recipients: AgeRecipient[] = (env.BACKUP_AGE_RECIPIENTS ?? '').split(',').map((r) => r.trim()).filter(Boolean).map(parseRecipient);
+  if (!recipients.length) recipients = identities.map((i) => parseRecipient(recipientOf(i)!));
+  return recipients.length ? { recipients, identities } : undefined;
 }

@@ -107,7 +107,12 @@ export function generateIdentity(): { identity: string; recipient: string } {
 
 export function recipientOf(identity: AgeIdentity): string | null {
   if (identity.kind !== 'x25519') return null;
-  return bech32Encode('age', rawPublic(createPublicKey(privateKey(identity.secretKey))));
+  return recipientString(rawPublic(createPublicKey(privateKey(identity.secretKey))));
+}
+
+/** `age1…` for a raw X25519 public key. */
+export function recipientString(publicKey: Buffer): string {
+  return bech32Encode('age', publicKey);
 }
 
 // ---- header -----------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { DatabaseInfoRepository } from '../database/database-info.repository';
+import { BackupPipeline } from '../pipeline/backup-pipeline.service';
 import { PgToolsRepository } from './process/pg-tools.repository';
 import { ProcessRepository } from './process/process.repository';
 import { StorageRepository } from './storage/storage.repository';
 
-const repositories = [ProcessRepository, StorageRepository, PgToolsRepository, DatabaseInfoRepository];
+const providers = [ProcessRepository, StorageRepository, PgToolsRepository, DatabaseInfoRepository, BackupPipeline];
 
-@Module({ providers: repositories, exports: repositories })
+@Module({ providers, exports: providers })
 export class InfraModule {}

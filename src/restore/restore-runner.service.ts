@@ -11,6 +11,9 @@ import { PgToolsRepository } from '../infra/process/pg-tools.repository';
 import { ChildProcessHandle, ProcessRepository } from '../infra/process/process.repository';
 import { OperationHandle } from '../lock/lock.service';
 import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
+import { Compression } from '../pipeline/backup-format';
+import { BackupPipeline, PipelineStage } from '../pipeline/backup-pipeline.service';
+import { StorageRepository } from '../infra/storage/storage.repository';
 import { BlockerWatchdog } from './blocker-watchdog';
 import { wipeDatabaseSql } from './restore-script';
 
@@ -31,6 +34,8 @@ export class RestoreRunner {
     private readonly database: DatabaseInfoRepository,
     private readonly pgTools: PgToolsRepository,
     private readonly processes: ProcessRepository,
+    private readonly storage: StorageRepository,
+    private readonly backupPipeline: BackupPipeline,
   ) {}
 
   async run(restoreId: string, backup: BackupHistory, operation: OperationHandle): Promise<RestoreOutcome> {
@@ -41,6 +46,7 @@ export class RestoreRunner {
 
     let script: ChildProcessHandle | undefined;
     let psql: ChildProcessHandle | undefined;
+    let stages: PipelineStage[] = [];
     const watchdog = new BlockerWatchdog(this.database, applicationName, this.options.restoreGraceMs);
     try {
       psql = this.processes.spawn(tools.psql, psqlScriptArgs(connection.dbnameArg), {
@@ -48,20 +54,36 @@ export class RestoreRunner {
         stdin: true,
         stdout: false,
       });
-      script = this.processes.spawn(tools.pgRestore, pgRestoreScriptArgs(path), { env: { PATH: process.env.PATH } });
-      const input = Readable.from(restoreInput(wipeDatabaseSql(this.options.schema), script, operation));
+      stages = this.backupPipeline.decoders({ compression: backup.compression as Compression, encrypted: backup.encrypted });
+      script = this.processes.spawn(tools.pgRestore, pgRestoreScriptArgs(), { env: { PATH: process.env.PATH }, stdin: true });
+      // file → decrypt → decompress → pg_restore; its script → psql
+      const decoded = Promise.all([
+        pipeline([this.storage.openRead(path), ...stages.map((s) => s.stream), script.stdin!], { signal: operation.signal }),
+        ...stages.map((s) => s.completion),
+      ]).then(() => undefined);
+      decoded.catch(() => undefined); // awaited by restoreInput before the COMMIT
+      const input = Readable.from(restoreInput(wipeDatabaseSql(this.options.schema), script, operation, decoded));
       await Promise.all([pipeline(input, psql.stdin!, { signal: operation.signal }), psql.completion]);
       return { terminatedPids: [...watchdog.terminated] };
     } finally {
       watchdog.stop();
+      for (const stage of stages) stage.kill();
       script?.kill();
       psql?.kill();
     }
   }
 }
 
-/** BEGIN, the wipe, then the script, holding back its last chunk (the COMMIT) until pg_restore exits 0. */
-export async function* restoreInput(wipeSql: string, script: ChildProcessHandle, operation: OperationHandle): AsyncGenerator<Buffer> {
+/**
+ * BEGIN, the wipe, then the script, holding back its last chunk (the COMMIT) until pg_restore
+ * has exited 0 and everything feeding it (`upstream`: reading, decrypting, decompressing) succeeded.
+ */
+export async function* restoreInput(
+  wipeSql: string,
+  script: ChildProcessHandle,
+  operation: OperationHandle,
+  upstream: Promise<void>,
+): AsyncGenerator<Buffer> {
   yield Buffer.from(`BEGIN;\n${wipeSql}\n`);
   let held: Buffer | undefined;
   let bytes = 0;
@@ -71,6 +93,7 @@ export async function* restoreInput(wipeSql: string, script: ChildProcessHandle,
     bytes += chunk.length;
     operation.reportBytes(bytes);
   }
+  await upstream;
   await script.completion;
   if (held) yield held;
 }

@@ -45,7 +45,7 @@ export class RestoreService implements OnModuleInit {
     const id = randomUUID();
     const operation = await this.lock.acquire('restore', id, actor);
     try {
-      const report = await this.integrity.check(backup);
+      const report = await this.integrity.check(backup, { full: false });
       if (!report.valid) {
         const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
         throw new BackupNotRestorableException(`backup ${backupId} is not intact (${failed.join('; ')}); nothing was changed`);

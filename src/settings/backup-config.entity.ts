@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { Compression } from '../pipeline/backup-format';
 
 export interface RetentionPolicy {
   /** Always keep the newest N completed backups. */
@@ -30,7 +31,7 @@ export class BackupConfigRow {
   archiveAfterDays!: number | null;
 
   @Column({ type: 'varchar', length: 16 })
-  compression!: string;
+  compression!: Compression;
 
   @Column({ name: 'verify_after_create', type: 'boolean' })
   verifyAfterCreate!: boolean;

@@ -5,6 +5,7 @@ import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-
 import { BackupConfigRow, RetentionPolicy } from './backup-config.entity';
 import { nextRun } from './cron';
 import { UpdateConfigDto } from './dto/update-config.dto';
+import { Compression } from '../pipeline/backup-format';
 
 const CONFIG_ROW_ID = 1;
 
@@ -13,7 +14,7 @@ export interface BackupConfig {
   schedule: string | null;
   retention: RetentionPolicy;
   archiveAfterDays: number | null;
-  compression: string;
+  compression: Compression;
   verifyAfterCreate: boolean;
   /** Read-only: when the schedule fires next, if enabled. */
   nextRunAt: Date | null;
@@ -41,7 +42,7 @@ export class SettingsService implements OnModuleInit {
         schedule: this.options.initialSchedule ?? null,
         retention: DEFAULT_RETENTION,
         archiveAfterDays: null,
-        compression: 'gzip',
+        compression: this.options.initialCompression ?? 'zstd',
         verifyAfterCreate: false,
         updatedAt: new Date(),
         updatedBy: null,

@@ -1,11 +1,10 @@
 /** argv builders for the PostgreSQL tools; never a password (that goes in the environment). */
 
-export type DumpCompression = 'gzip' | 'none';
-
-export function pgDumpArgs(dbnameArg: string, excludeSchema: string, compression: DumpCompression): string[] {
+/** Custom format, uncompressed: compression runs in the stream, much faster than pg_dump's own zlib. */
+export function pgDumpArgs(dbnameArg: string, excludeSchema: string): string[] {
   return [
     '--format=custom',
-    `--compress=${compression === 'gzip' ? 6 : 0}`,
+    '--compress=0',
     '--no-password',
     `--exclude-schema=${excludeSchema}`,
     `--dbname=${dbnameArg}`,
@@ -16,12 +15,13 @@ export function pgDumpArgs(dbnameArg: string, excludeSchema: string, compression
  * Turns a custom-format dump into one SQL script wrapped in BEGIN … COMMIT (no inner commits,
  * large objects included), for psql to run.
  */
-export function pgRestoreScriptArgs(file: string): string[] {
-  return ['--single-transaction', '--file=-', file];
+export function pgRestoreScriptArgs(): string[] {
+  return ['--single-transaction', '--file=-'];
 }
 
-export function pgRestoreListArgs(file: string): string[] {
-  return ['--list', file];
+/** Reads the dump's table of contents from stdin. */
+export function pgRestoreListArgs(): string[] {
+  return ['--list'];
 }
 
 /**

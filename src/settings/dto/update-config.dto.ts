@@ -11,10 +11,9 @@ import {
   ValidateNested,
   ValidationArguments,
 } from 'class-validator';
+import { Compression, COMPRESSIONS } from '../../pipeline/backup-format';
 import { cronProblem } from '../cron';
 
-export const COMPRESSIONS = ['gzip', 'none'] as const;
-export type Compression = (typeof COMPRESSIONS)[number];
 
 function IsCron(): PropertyDecorator {
   return (target, propertyName) =>
