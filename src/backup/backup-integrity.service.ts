@@ -121,8 +121,15 @@ export class BackupIntegrityService {
         entries += lines.filter((line) => /^\d+;/.test(line)).length;
       });
       // pg_restore stops reading after the table of contents: the rest of the feed is cut off on purpose
+      let stageFailure: string | undefined;
+      for (const stage of stages) stage.stream.once('error', (error: Error) => (stageFailure ??= `${stage.name}: ${error.message}`));
       const feed = pipeline([this.storage.openRead(path), ...stages.map((s) => s.stream), list.stdin!]).catch(() => undefined);
-      await list.completion;
+      try {
+        await list.completion;
+      } catch (error) {
+        await feed;
+        throw new Error(stageFailure ?? (error as Error).message);
+      }
       list.stdin!.destroy();
       await feed;
       return { name: 'dump', ok: true, detail: `pg_restore --list read ${entries} entries` };
