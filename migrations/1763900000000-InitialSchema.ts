@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { schemaOf } from './schema-of';
 
 /** The module's own tables, in the configured schema (never dumped, never restored over). */
 export class InitialSchema1763900000000 implements MigrationInterface {
@@ -87,9 +88,4 @@ export class InitialSchema1763900000000 implements MigrationInterface {
       await queryRunner.query(`DROP TABLE IF EXISTS ${s}.${table}`);
     }
   }
-}
-
-function schemaOf(queryRunner: QueryRunner): string {
-  const schema = (queryRunner.connection.options as { schema?: string }).schema ?? 'backup_admin';
-  return `"${schema.replace(/"/g, '""')}"`;
 }

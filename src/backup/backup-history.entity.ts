@@ -54,4 +54,8 @@ export class BackupHistory {
 
   @Column({ type: 'jsonb', nullable: true })
   metadata!: BackupMetadata | null;
+
+  /** Never removed by retention. */
+  @Column({ type: 'boolean', default: false })
+  pinned!: boolean;
 }

@@ -18,6 +18,7 @@ import { BackupFormat, Compression } from '../pipeline/backup-format';
 import { BackupPipeline, PipelineStage } from '../pipeline/backup-pipeline.service';
 import { PRODUCT_VERSION } from '../product-version';
 import { BackupHistory } from './backup-history.entity';
+import { BackupIntegrityService } from './backup-integrity.service';
 import { backupPath, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupStatus } from './backup.types';
 
@@ -43,6 +44,7 @@ export class BackupRunner {
     private readonly processes: ProcessRepository,
     private readonly storage: StorageRepository,
     private readonly pipeline: BackupPipeline,
+    private readonly integrity: BackupIntegrityService,
   ) {}
 
   /** Everything that can be checked before a backup starts: tool versions and free space. */
@@ -63,7 +65,7 @@ export class BackupRunner {
   }
 
   /** pg_dump → compress → encrypt → SHA-256 → file; records the outcome on the backup's row; never throws. */
-  async run(backup: BackupHistory, context: DumpContext, operation: OperationHandle): Promise<BackupHistory> {
+  async run(backup: BackupHistory, context: DumpContext, operation: OperationHandle, { verify = false } = {}): Promise<BackupHistory> {
     const finalPath = backupPath(this.options.backupDir, backup.filename);
     const hash = createHash('sha256');
     let bytes = 0;
@@ -109,6 +111,12 @@ export class BackupRunner {
           encryption: this.pipeline.describeEncryption(context.format),
         },
       });
+      if (verify) {
+        const report = await this.integrity.check(backup);
+        const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+        if (failed.length) throw new Error(`verification after create failed: ${failed.join('; ')}`);
+        backup.verifiedAt = new Date();
+      }
       await this.storage.writeFileAtomically(finalPath + MANIFEST_SUFFIX, JSON.stringify(backup, null, 2));
       return await this.backups.save(backup);
     } catch (error) {

@@ -1,9 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { Actor } from '../auth/actor.decorator';
 import { AdminApi } from '../auth/admin-api.decorator';
 import { Audited, AuditedWhenDenied } from '../audit/audited.decorator';
 import { BackupService } from './backup.service';
+import { CleanupQuery } from './dto/cleanup.query';
 import { CreateBackupDto } from './dto/create-backup.dto';
+import { UpdateBackupDto } from './dto/update-backup.dto';
 import { ListBackupsQuery } from './dto/list-backups.query';
 
 @AdminApi()
@@ -33,8 +35,8 @@ export class BackupController {
   @Post('cleanup')
   @HttpCode(HttpStatus.OK)
   @Audited('backup.cleanup')
-  cleanup() {
-    return this.backups.cleanup();
+  cleanup(@Actor() actor: string, @Query() query: CleanupQuery) {
+    return query.dryRun ? this.backups.cleanupPreview() : this.backups.cleanup(actor);
   }
 
   @Get(':id')
@@ -56,10 +58,16 @@ export class BackupController {
     return this.backups.verify(id);
   }
 
+  @Patch(':id')
+  @Audited('backup.update')
+  update(@Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateBackupDto) {
+    return this.backups.update(id, dto);
+  }
+
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @Audited('backup.delete')
-  async remove(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    await this.backups.remove(id);
+  async remove(@Actor() actor: string, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.backups.remove(id, actor);
   }
 }

@@ -13,9 +13,15 @@ import { BackupIntegrityService, IntegrityReport } from './backup-integrity.serv
 import { backupFilename, backupPath, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupRunner } from './backup-runner.service';
 import { BackupStatus, BackupType } from './backup.types';
-import { backupsToDelete } from './retention';
+import { KeepReason, retentionPlan } from './retention';
+import { UpdateBackupDto } from './dto/update-backup.dto';
 import { CreateBackupDto } from './dto/create-backup.dto';
 import { ListBackupsQuery } from './dto/list-backups.query';
+
+export interface CleanupPreview {
+  delete: { id: string; filename: string; createdAt: Date }[];
+  keep: { id: string; reasons: KeepReason[] }[];
+}
 
 export interface BackupStats {
   count: number;
@@ -51,11 +57,11 @@ export class BackupService implements OnModuleInit {
     const id = randomUUID();
     const operation = await this.lock.acquire('backup', id, actor);
     try {
-      const backup = await this.start(id, actor, type, dto);
+      const { row, context, config } = await this.start(id, actor, type, dto);
       this.lock.runInBackground(operation, async () => {
-        await this.runner.run(backup.row, backup.context, operation);
+        await this.runner.run(row, context, operation, { verify: config.verifyAfterCreate });
       });
-      return backup.row;
+      return row;
     } catch (error) {
       await operation.release();
       throw error;
@@ -67,8 +73,8 @@ export class BackupService implements OnModuleInit {
    * backup). Returns the finished row, completed or failed.
    */
   async createUnderLock(actor: string, dto: CreateBackupDto, type: BackupType, operation: OperationHandle): Promise<BackupHistory> {
-    const { row, context } = await this.start(randomUUID(), actor, type, dto);
-    return this.runner.run(row, context, operation);
+    const { row, context, config } = await this.start(randomUUID(), actor, type, dto);
+    return this.runner.run(row, context, operation, { verify: config.verifyAfterCreate });
   }
 
   async list(query: ListBackupsQuery): Promise<{ items: BackupHistory[]; total: number }> {
@@ -106,26 +112,50 @@ export class BackupService implements OnModuleInit {
     return report;
   }
 
-  async remove(id: string): Promise<void> {
+  async update(id: string, dto: UpdateBackupDto): Promise<BackupHistory> {
+    const backup = await this.get(id);
+    Object.assign(backup, whereDefined({ pinned: dto.pinned, notes: dto.notes, tags: dto.tags }));
+    return this.backups.save(backup);
+  }
+
+  /** Removes file, manifest and row, under the lock so no running restore loses its file (409 while any operation runs). */
+  async remove(id: string, actor: string): Promise<void> {
     const backup = await this.get(id);
     if (backup.status === BackupStatus.Running) throw new BackupStateException(`backup ${id} is still running`);
+    await this.lock.runExclusive('delete', id, actor, () => this.deleteBackup(backup));
+  }
+
+  private async deleteBackup(backup: BackupHistory): Promise<void> {
+    await this.deleteFiles(backup);
+    await this.backups.delete({ id: backup.id });
+  }
+
+  private async deleteFiles(backup: BackupHistory): Promise<void> {
     const path = backupPath(this.options.backupDir, backup.filename);
     await this.storage.remove(path);
     await this.storage.remove(path + MANIFEST_SUFFIX);
-    await this.backups.delete({ id });
   }
 
-  /** Applies the retention policy now. Archiving arrives with the storage pipeline. */
-  async cleanup(): Promise<{ deleted: number; archived: number }> {
+  /** What retention would delete now, and which rule keeps each survivor. */
+  async cleanupPreview(): Promise<CleanupPreview> {
     const { retention } = await this.settings.get();
-    const completed = await this.backups.find({
-      where: { status: BackupStatus.Completed },
-      select: { id: true, createdAt: true },
+    const completed = await this.backups.find({ where: { status: BackupStatus.Completed }, order: { createdAt: 'DESC' } });
+    const plan = retentionPlan(completed, retention);
+    const byId = new Map(completed.map((b) => [b.id, b]));
+    return {
+      delete: plan.delete.map((id) => ({ id, filename: byId.get(id)!.filename, createdAt: byId.get(id)!.createdAt })),
+      keep: plan.keep,
+    };
+  }
+
+  /** Applies the retention policy now, under the lock. Archiving arrives with archive storage. */
+  async cleanup(actor: string): Promise<{ deleted: number; archived: number }> {
+    return this.lock.runExclusive('cleanup', randomUUID(), actor, async () => {
+      const { delete: doomed } = await this.cleanupPreview();
+      for (const { id } of doomed) await this.deleteBackup(await this.get(id));
+      if (doomed.length) this.logger.log(`retention removed ${doomed.length} backup(s)`);
+      return { deleted: doomed.length, archived: 0 };
     });
-    const doomed = backupsToDelete(completed, retention);
-    for (const id of doomed) await this.remove(id);
-    if (doomed.length) this.logger.log(`retention removed ${doomed.length} backup(s)`);
-    return { deleted: doomed.length, archived: 0 };
   }
 
   async stats(): Promise<BackupStats> {
@@ -190,7 +220,7 @@ export class BackupService implements OnModuleInit {
         metadata: null,
       }),
     );
-    return { row, context };
+    return { row, context, config };
   }
 
   private async completed(id: string, verb: string): Promise<BackupHistory> {

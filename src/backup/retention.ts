@@ -3,25 +3,41 @@ import { RetentionPolicy } from '../settings/backup-config.entity';
 export interface RetentionCandidate {
   id: string;
   createdAt: Date;
+  pinned?: boolean;
+  type?: string;
+}
+
+export type KeepReason = 'newest' | 'pinned' | 'safety' | 'keepLast' | 'maxAgeDays' | 'daily' | 'weekly' | 'monthly';
+
+export interface RetentionPlan {
+  delete: string[];
+  keep: { id: string; reasons: KeepReason[] }[];
 }
 
 /**
- * Which completed backups a policy removes. Kept: the newest `keepLast`; the newest backup of
- * each of the newest `daily` days, `weekly` ISO weeks and `monthly` months (UTC); then anything
- * older than `maxAgeDays` goes unless kept by `keepLast`. A policy of all zeros keeps
- * everything, and the newest backup is never removed.
+ * What a policy keeps, and why: the newest `keepLast`; everything younger than `maxAgeDays`;
+ * the newest backup of each of the newest `daily` days, `weekly` ISO weeks and `monthly`
+ * months (UTC). A backup kept by any rule stays. Pinned and safety backups and the newest
+ * backup always stay; a policy of all zeros keeps everything.
  */
-export function backupsToDelete(backups: RetentionCandidate[], policy: RetentionPolicy, now = new Date()): string[] {
-  const { keepLast, maxAgeDays, daily, weekly, monthly } = policy;
-  if (keepLast + maxAgeDays + daily + weekly + monthly === 0 || backups.length === 0) return [];
+export function retentionPlan(backups: RetentionCandidate[], policy: RetentionPolicy, now = new Date()): RetentionPlan {
   const newestFirst = [...backups].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
-  const pinned = new Set(newestFirst.slice(0, Math.max(1, keepLast)).map((b) => b.id));
-  const kept = new Set(pinned);
-  const gfs = keepLast + daily + weekly + monthly > 0;
-  for (const [count, bucket] of [
-    [daily, dayKey],
-    [weekly, isoWeekKey],
-    [monthly, monthKey],
+  const reasons = new Map<string, KeepReason[]>(newestFirst.map((b) => [b.id, []]));
+  const keep = (id: string, reason: KeepReason) => reasons.get(id)!.push(reason);
+  const { keepLast, maxAgeDays, daily, weekly, monthly } = policy;
+  const policyOff = keepLast + maxAgeDays + daily + weekly + monthly === 0;
+
+  newestFirst.forEach((backup, index) => {
+    if (index === 0) keep(backup.id, 'newest');
+    if (backup.pinned) keep(backup.id, 'pinned');
+    if (backup.type === 'safety') keep(backup.id, 'safety');
+    if (index < keepLast) keep(backup.id, 'keepLast');
+    if (maxAgeDays > 0 && now.getTime() - backup.createdAt.getTime() <= maxAgeDays * 86_400_000) keep(backup.id, 'maxAgeDays');
+  });
+  for (const [count, reason, bucket] of [
+    [daily, 'daily', dayKey],
+    [weekly, 'weekly', isoWeekKey],
+    [monthly, 'monthly', monthKey],
   ] as const) {
     const seen = new Set<string>();
     for (const backup of newestFirst) {
@@ -29,18 +45,22 @@ export function backupsToDelete(backups: RetentionCandidate[], policy: Retention
       const key = bucket(backup.createdAt);
       if (!seen.has(key)) {
         seen.add(key);
-        kept.add(backup.id);
+        keep(backup.id, reason);
       }
     }
   }
-  const maxAgeMs = maxAgeDays * 86_400_000;
-  return newestFirst
-    .filter((b) => {
-      if (pinned.has(b.id)) return false;
-      const tooOld = maxAgeDays > 0 && now.getTime() - b.createdAt.getTime() > maxAgeMs;
-      return tooOld || (gfs && !kept.has(b.id));
-    })
-    .map((b) => b.id);
+  const plan: RetentionPlan = { delete: [], keep: [] };
+  for (const backup of newestFirst) {
+    const why = reasons.get(backup.id)!;
+    if (why.length || policyOff) plan.keep.push({ id: backup.id, reasons: why });
+    else plan.delete.push(backup.id);
+  }
+  return plan;
+}
+
+/** The ids a policy removes. */
+export function backupsToDelete(backups: RetentionCandidate[], policy: RetentionPolicy, now = new Date()): string[] {
+  return retentionPlan(backups, policy, now).delete;
 }
 
 const dayKey = (d: Date) => d.toISOString().slice(0, 10);

@@ -5,6 +5,7 @@ import { OperationLock } from '../lock/operation-lock.entity';
 import { RestoreHistory } from '../restore/restore-history.entity';
 import { BackupConfigRow } from '../settings/backup-config.entity';
 import { InitialSchema1763900000000 } from '../../migrations/1763900000000-InitialSchema';
+import { BackupPinned1763910000000 } from '../../migrations/1763910000000-BackupPinned';
 
 export const APPLICATION_NAME = 'nestjs-pg-backup';
 export const ENTITIES = [BackupHistory, RestoreHistory, OperationLock, AuditLog, BackupConfigRow];
@@ -17,7 +18,7 @@ export function dataSourceOptions(databaseUrl: string, schema: string): DataSour
     schema,
     applicationName: APPLICATION_NAME,
     entities: ENTITIES,
-    migrations: [InitialSchema1763900000000],
+    migrations: [InitialSchema1763900000000, BackupPinned1763910000000],
     migrationsTableName: 'migrations',
     synchronize: false,
     // never CREATE EXTENSION in the user's database (TypeORM would add uuid-ossp to public)

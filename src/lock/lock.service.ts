@@ -102,6 +102,16 @@ export class LockService implements OnApplicationBootstrap, BeforeApplicationShu
     return this.handle(type, operationId, startedBy, held);
   }
 
+  /** Runs short `work` (a delete, a cleanup) under the lock, released however it ends. */
+  async runExclusive<T>(type: OperationType, operationId: string, startedBy: string, work: () => Promise<T>): Promise<T> {
+    const operation = await this.acquire(type, operationId, startedBy);
+    try {
+      return await work();
+    } finally {
+      await operation.release();
+    }
+  }
+
   /** Runs `work` after the response has gone; the lock is released however it ends. */
   runInBackground(operation: HeldOperation, work: () => Promise<void>): void {
     const done = work()

@@ -1,7 +1,8 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { bigintToNumber } from '../database/column-transformers';
 
-export type OperationType = 'backup' | 'restore';
+/** Backups and restores; `delete` and `cleanup` hold the lock briefly so no file vanishes under a running operation. */
+export type OperationType = 'backup' | 'restore' | 'delete' | 'cleanup';
 
 /**
  * Who holds the advisory lock, for display. The advisory lock is the truth: a row whose

@@ -111,12 +111,45 @@ describe('admin API: validation, paging, config, stats, cleanup', () => {
     assert.ok(stats.lastSuccessAt && stats.oldest && stats.newest);
   });
 
+  it('pins a backup, previews cleanup with the rule that keeps each survivor', async () => {
+    const patch = await server.request('PATCH', `/backups/${ids[0]}`, { token: admin, body: { pinned: true, notes: 'keep me', tags: ['gold'] } });
+    assert.equal(patch.status, 200, patch.text);
+    assert.equal(patch.json.pinned, true);
+    assert.equal(patch.json.notes, 'keep me');
+    assert.equal((await server.request('PATCH', `/backups/${ids[0]}`, { token: admin, body: { status: 'failed' } })).status, 400);
+    await server.request('PUT', '/backups/config', { token: admin, body: { retention: { keepLast: 1, maxAgeDays: 0, daily: 0, weekly: 0, monthly: 0 } } });
+    const preview = await server.request('POST', '/backups/cleanup?dryRun=true', { token: admin });
+    assert.equal(preview.status, 200);
+    assert.deepEqual(preview.json.delete.map((d: any) => d.id), [ids[1]]);
+    const reasons = Object.fromEntries(preview.json.keep.map((k: any) => [k.id, k.reasons]));
+    assert.deepEqual(reasons[ids[2]], ['newest', 'keepLast']);
+    assert.deepEqual(reasons[ids[0]], ['pinned']);
+    assert.equal((await server.request('GET', '/backups', { token: admin })).json.total, 3, 'a dry run deletes nothing');
+    const unpin = await server.request('PATCH', `/backups/${ids[0]}`, { token: admin, body: { pinned: false } });
+    assert.equal(unpin.json.notes, 'keep me', 'omitted fields keep their values');
+    await server.request('PUT', '/backups/config', { token: admin, body: { retention: { keepLast: 2, maxAgeDays: 0, daily: 0, weekly: 0, monthly: 0 } } });
+  });
+
   it('cleanup applies retention: keepLast 2 deletes the oldest', async () => {
     const r = await server.request('POST', '/backups/cleanup', { token: admin });
     assert.equal(r.status, 200);
     assert.deepEqual(r.json, { deleted: 1, archived: 0 });
     const left = (await server.request('GET', '/backups', { token: admin })).json.items.map((b: any) => b.id);
     assert.deepEqual(left, [ids[2], ids[1]]);
+  });
+
+  it('verifies after create when configured, and refuses deletes while an operation runs', async () => {
+    await server.request('PUT', '/backups/config', { token: admin, body: { verifyAfterCreate: true } });
+    pg.psql('insert into t select generate_series(1, 2000000)', 'app');
+    const r = await server.request('POST', '/backups', { token: admin, body: {} });
+    assert.equal(r.status, 202);
+    const busy = await server.request('DELETE', `/backups/${ids[2]}`, { token: admin });
+    assert.equal(busy.status, 409, 'a delete waits for the running backup');
+    const done = await server.waitDone(`/backups/${r.json.id}`, admin);
+    assert.equal(done.status, 'completed');
+    assert.ok(done.verifiedAt, 'verified right after it was written');
+    assert.equal((await server.request('DELETE', `/backups/${r.json.id}`, { token: admin })).status, 204);
+    await server.request('PUT', '/backups/config', { token: admin, body: { verifyAfterCreate: false } });
   });
 
   it('fails clearly when pg_dump is older than the server, without taking a backup', async () => {
