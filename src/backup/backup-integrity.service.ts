@@ -77,9 +77,16 @@ export class BackupIntegrityService {
     }
     if (!stages.length) return [];
     const failures = new Map<PipelineStage['name'], string>();
+    // pipeline() destroys every other stream with the failing one's error: the same object seen again is no failure of its own
+    const seen = new Set<Error>();
+    const fail = (name: PipelineStage['name'], error: Error) => {
+      if (seen.has(error)) return;
+      seen.add(error);
+      if (!failures.has(name)) failures.set(name, error.message);
+    };
     for (const stage of stages) {
-      stage.stream.once('error', (error: Error) => failures.set(stage.name, failures.get(stage.name) ?? error.message));
-      stage.completion.catch((error: Error) => failures.set(stage.name, failures.get(stage.name) ?? error.message));
+      stage.stream.once('error', (error: Error) => fail(stage.name, error));
+      stage.completion.catch((error: Error) => fail(stage.name, error));
     }
     let bytes = 0;
     const sink = new Writable({

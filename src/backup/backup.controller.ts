@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPi
 import { Actor } from '../auth/actor.decorator';
 import { AdminApi } from '../auth/admin-api.decorator';
 import { Audited, AuditedWhenDenied } from '../audit/audited.decorator';
+import { BackupImportService } from './backup-import.service';
 import { BackupService } from './backup.service';
 import { CleanupQuery } from './dto/cleanup.query';
 import { CreateBackupDto } from './dto/create-backup.dto';
@@ -11,7 +12,10 @@ import { ListBackupsQuery } from './dto/list-backups.query';
 @AdminApi()
 @Controller('backups')
 export class BackupController {
-  constructor(private readonly backups: BackupService) {}
+  constructor(
+    private readonly backups: BackupService,
+    private readonly importer: BackupImportService,
+  ) {}
 
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
@@ -37,6 +41,13 @@ export class BackupController {
   @Audited('backup.cleanup')
   cleanup(@Actor() actor: string, @Query() query: CleanupQuery) {
     return query.dryRun ? this.backups.cleanupPreview() : this.backups.cleanup(actor);
+  }
+
+  @Post('import')
+  @HttpCode(HttpStatus.OK)
+  @Audited('backup.import')
+  importDirectory(@Actor() actor: string) {
+    return this.importer.importDirectory(actor);
   }
 
   @Get(':id')

@@ -115,7 +115,12 @@ export class BackupService implements OnModuleInit {
   async update(id: string, dto: UpdateBackupDto): Promise<BackupHistory> {
     const backup = await this.get(id);
     Object.assign(backup, whereDefined({ pinned: dto.pinned, notes: dto.notes, tags: dto.tags }));
-    return this.backups.save(backup);
+    const saved = await this.backups.save(backup);
+    if (saved.status === BackupStatus.Completed) {
+      const path = backupPath(this.options.backupDir, saved.filename) + MANIFEST_SUFFIX;
+      await this.storage.writeFileAtomically(path, JSON.stringify(saved, null, 2));
+    }
+    return saved;
   }
 
   /** Removes file, manifest and row, under the lock so no running restore loses its file (409 while any operation runs). */

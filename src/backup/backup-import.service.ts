@@ -1,0 +1,87 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Repository } from 'typeorm';
+import { StorageRepository } from '../infra/storage/storage.repository';
+import { LockService } from '../lock/lock.service';
+import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
+import { COMPRESSIONS } from '../pipeline/backup-format';
+import { BackupHistory } from './backup-history.entity';
+import { backupPath, MANIFEST_SUFFIX } from './backup-paths';
+import { BackupStatus, BackupType } from './backup.types';
+
+export interface ImportResult {
+  imported: string[];
+  skipped: { file: string; reason: string }[];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Disaster recovery: rebuilds the history from the backup directory alone. Each backup file's
+ * `.json` manifest describes it; a file is registered only when its size and SHA-256 match.
+ */
+@Injectable()
+export class BackupImportService {
+  private readonly logger = new Logger(BackupImportService.name);
+
+  constructor(
+    @InjectRepository(BackupHistory, PG_BACKUP_CONNECTION) private readonly backups: Repository<BackupHistory>,
+    @Inject(PG_BACKUP_OPTIONS) private readonly options: PgBackupOptions,
+    private readonly storage: StorageRepository,
+    private readonly lock: LockService,
+  ) {}
+
+  async importDirectory(actor: string): Promise<ImportResult> {
+    return this.lock.runExclusive('import', randomUUID(), actor, async () => {
+      const result: ImportResult = { imported: [], skipped: [] };
+      const manifests = (await this.storage.list(this.options.backupDir)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
+      for (const name of manifests.sort()) {
+        const reason = await this.importOne(name).catch((error: Error) => error.message);
+        if (reason === null) result.imported.push(name.slice(0, -MANIFEST_SUFFIX.length));
+        else result.skipped.push({ file: name, reason });
+      }
+      if (result.imported.length) this.logger.log(`imported ${result.imported.length} backup(s) from ${this.options.backupDir}`);
+      return result;
+    });
+  }
+
+  /** Registers one backup; returns null when imported, or why not. */
+  private async importOne(manifestName: string): Promise<string | null> {
+    const manifest = JSON.parse(await readFile(join(this.options.backupDir, manifestName), 'utf8')) as Partial<BackupHistory>;
+    const filename = manifestName.slice(0, -MANIFEST_SUFFIX.length);
+    if (manifest.filename !== filename) return 'the manifest names another file';
+    if (typeof manifest.id !== 'string' || !UUID.test(manifest.id)) return 'the manifest has no valid id';
+    if (manifest.status !== BackupStatus.Completed) return `the manifest says ${manifest.status}`;
+    if (!COMPRESSIONS.includes(manifest.compression as never)) return 'unknown compression';
+    if (await this.backups.existsBy({ id: manifest.id })) return 'already listed';
+    const path = backupPath(this.options.backupDir, filename);
+    const size = await this.storage.size(path);
+    if (size === null) return 'the backup file is missing';
+    if (size !== manifest.sizeBytes) return `size ${size} differs from the manifest's ${manifest.sizeBytes}`;
+    if ((await this.storage.sha256(path)) !== manifest.sha256) return 'SHA-256 differs from the manifest';
+    await this.backups.insert({
+      id: manifest.id,
+      status: BackupStatus.Completed,
+      type: Object.values(BackupType).includes(manifest.type as BackupType) ? manifest.type! : BackupType.Upload,
+      filename,
+      sizeBytes: size,
+      sha256: manifest.sha256!,
+      compression: manifest.compression!,
+      encrypted: manifest.encrypted === true,
+      createdBy: String(manifest.createdBy ?? 'unknown'),
+      createdAt: new Date(manifest.createdAt ?? Date.now()),
+      finishedAt: manifest.finishedAt ? new Date(manifest.finishedAt) : null,
+      durationMs: manifest.durationMs ?? null,
+      notes: manifest.notes ?? null,
+      tags: Array.isArray(manifest.tags) ? manifest.tags : [],
+      error: null,
+      verifiedAt: manifest.verifiedAt ? new Date(manifest.verifiedAt) : null,
+      metadata: manifest.metadata ?? null,
+      pinned: manifest.pinned === true,
+    });
+    return null;
+  }
+}
