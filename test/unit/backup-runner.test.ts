@@ -4,17 +4,20 @@ import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { BackupHistory } from '../../src/backup/backup-history.entity';
+import { BackupIntegrityService } from '../../src/backup/backup-integrity.service';
 import { BackupRunner, DumpContext } from '../../src/backup/backup-runner.service';
 import { BackupStatus, BackupType } from '../../src/backup/backup.types';
 import { InsufficientStorageException, PgToolsException } from '../../src/common/exceptions';
 import { DatabaseInfoRepository } from '../../src/database/database-info.repository';
 import { PgToolsRepository } from '../../src/infra/process/pg-tools.repository';
-import { ProcessRepository, SpawnOptions } from '../../src/infra/process/process.repository';
+import { ProcessFailedError, ProcessRepository, SpawnOptions } from '../../src/infra/process/process.repository';
 import { PartialFile, StorageRepository } from '../../src/infra/storage/storage.repository';
 import { OperationHandle } from '../../src/lock/lock.service';
 import { PgBackupOptions } from '../../src/pg-backup.options';
+import { EncryptionNotConfiguredException, PipelineStage } from '../../src/pipeline/backup-pipeline.service';
 import { PRODUCT_VERSION } from '../../src/product-version';
-import { CollectingWritable, FakeChild, fakeChild } from './support/fake-process';
+import { fakePipeline, fakeStage } from './support/fake-pipeline';
+import { CollectingWritable, FakeChild, fakeChild, within } from './support/fake-process';
 import { FakeRepository } from './support/fake-repository';
 
 Logger.overrideLogger(false);
@@ -43,7 +46,8 @@ const context: DumpContext = {
     pgDumpVersion: 'pg_dump (PostgreSQL) 16.4',
     major: 16,
   },
-  compression: 'gzip',
+  // the fake pipeline has no stages: pg_dump's bytes reach the file as they are
+  format: { compression: 'none', encrypted: false },
 };
 
 function runningRow(): BackupHistory {
@@ -54,7 +58,7 @@ function runningRow(): BackupHistory {
     filename: FILENAME,
     sizeBytes: 0,
     sha256: null,
-    compression: 'gzip',
+    compression: 'none',
     encrypted: false,
     createdBy: 'alice',
     createdAt: new Date(Date.now() - 5_000),
@@ -65,6 +69,7 @@ function runningRow(): BackupHistory {
     error: null,
     verifiedAt: null,
     metadata: null,
+    pinned: false,
   };
 }
 
@@ -85,7 +90,7 @@ function fakePartial(path: string, log: string[], failWrites?: Error) {
 
 type Harness = ReturnType<typeof harness>;
 
-function harness(setup: { failWrites?: Error; child?: FakeChild } = {}) {
+function harness(setup: { failWrites?: Error; child?: FakeChild; stages?: PipelineStage[] } = {}) {
   const log: string[] = [];
   const backups = new FakeRepository<BackupHistory>('id');
   const partial = fakePartial(PARTIAL_PATH, log, setup.failWrites);
@@ -112,6 +117,8 @@ function harness(setup: { failWrites?: Error; child?: FakeChild } = {}) {
     }),
     remove: mock.fn(async (_path: string) => undefined),
   };
+  const pipeline = fakePipeline();
+  if (setup.stages) pipeline.encoders.mock.mockImplementation(() => setup.stages!);
   const runner = new BackupRunner(
     backups.asRepository(),
     options,
@@ -119,8 +126,10 @@ function harness(setup: { failWrites?: Error; child?: FakeChild } = {}) {
     pgTools as unknown as PgToolsRepository,
     { spawn } as unknown as ProcessRepository,
     storage as unknown as StorageRepository,
+    pipeline.asPipeline(),
+    {} as BackupIntegrityService, // verify-after-create is off by default
   );
-  return { runner, backups, database, pgTools, spawn, storage, partial, child, log };
+  return { runner, backups, database, pgTools, spawn, storage, pipeline, partial, child, log };
 }
 
 function operation(signal: AbortSignal = new AbortController().signal) {
@@ -173,7 +182,10 @@ describe('BackupRunner.run', { timeout: 10_000 }, () => {
       pgDumpVersion: 'pg_dump (PostgreSQL) 16.4',
       productVersion: PRODUCT_VERSION,
       tables: { 'public.orders': 1200, 'public.customers': 80 },
+      encryption: undefined,
     });
+    assert.deepEqual(h.pipeline.encoders.mock.calls[0].arguments, [context.format], 'the stages are those of the context format');
+    assert.deepEqual(h.pipeline.describeEncryption.mock.calls[0].arguments, [context.format]);
     assert.deepEqual(h.partial.stream.bytes, all, 'the partial file received exactly the dump');
     assert.equal(reportBytes.mock.calls.at(-1)?.arguments[0], all.length, 'progress reaches the total');
 
@@ -307,6 +319,119 @@ describe('BackupRunner.run', { timeout: 10_000 }, () => {
     assert.ok(args.some((a) => a.startsWith('--dbname=postgres://u@h:5432/db')), args.join(' '));
     assert.equal(spawnOptions.env.PGPASSWORD, 's3cret');
   });
+
+  it('always has pg_dump write an uncompressed custom-format dump: compression happens in the stream', async () => {
+    for (const compression of ['zstd', 'gzip', 'none'] as const) {
+      const child = fakeChild({ name: 'pg_dump' });
+      h = harness({ child });
+      dump(child, [Buffer.from('x')]);
+
+      await h.runner.run({ ...runningRow(), compression }, { ...context, format: { compression, encrypted: false } }, operation().handle);
+
+      const args = h.spawn.mock.calls[0].arguments[1];
+      assert.ok(args.includes('--format=custom'), args.join(' '));
+      assert.ok(args.includes('--compress=0'), `${compression}: ${args.join(' ')}`);
+      assert.equal(args.filter((a) => a.startsWith('--compress') || a.startsWith('-Z')).length, 1, args.join(' '));
+    }
+  });
+});
+
+describe('BackupRunner.run through encoder stages', { timeout: 10_000 }, () => {
+  /** A length-changing stand-in for compression: each byte becomes two hex digits. */
+  const hex = (chunk: Buffer) => Buffer.from(chunk.toString('hex'));
+
+  it('pipes pg_dump through the stage and records the sha256 and size of what the stage wrote', async () => {
+    const stage = fakeStage('compress', { transform: hex });
+    const h = harness({ stages: [stage] });
+    const chunks = [Buffer.from('PGDMP\x01\x0e\x00'), Buffer.alloc(70_000, 7), Buffer.from('trailer')];
+    dump(h.child, chunks);
+    const { handle, reportBytes } = operation();
+    const format = { compression: 'gzip', encrypted: false } as const;
+
+    const row = await h.runner.run(runningRow(), { ...context, format }, handle);
+
+    const input = Buffer.concat(chunks);
+    const output = hex(input);
+    assert.equal(row.status, BackupStatus.Completed, row.error ?? '');
+    assert.deepEqual(Buffer.concat(stage.received), input, 'the stage got every byte pg_dump wrote, in order');
+    assert.deepEqual(h.partial.stream.bytes, output, 'the file holds what the stage wrote');
+    assert.equal(row.sha256, createHash('sha256').update(output).digest('hex'), 'the hash is of the file, not of the dump');
+    assert.notEqual(row.sha256, createHash('sha256').update(input).digest('hex'));
+    assert.equal(row.sizeBytes, output.length);
+    assert.equal(reportBytes.mock.calls.at(-1)?.arguments[0], output.length, 'progress counts bytes written to the file');
+    assert.deepEqual(h.pipeline.encoders.mock.calls[0].arguments, [format]);
+    assert.equal(stage.kill.mock.callCount(), 0, 'a stage that succeeded is not killed');
+    assert.deepEqual(h.log, ['spawn', 'commit', 'rename', 'manifest']);
+  });
+
+  it('waits for the stage to complete (its process to exit 0) before committing the file', async () => {
+    const stage = fakeStage('compress', { completion: 'pending' });
+    const h = harness({ stages: [stage] });
+    dump(h.child, [Buffer.from('PGDMP whole dump')]);
+
+    const running = h.runner.run(runningRow(), context, operation().handle);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(h.partial.commit.mock.callCount(), 0, 'not committed while the stage may still fail');
+    assert.equal(h.backups.save.mock.callCount(), 0);
+
+    stage.settle();
+    const row = await within(running, 2000, 'the backup to finish');
+    assert.equal(row.status, BackupStatus.Completed, row.error ?? '');
+    assert.equal(h.partial.commit.mock.callCount(), 1);
+  });
+
+  it('fails, kills pg_dump and every stage and discards the file when a stage completion rejects', async () => {
+    const compress = fakeStage('compress', { completion: 'pending' });
+    const encrypt = fakeStage('encrypt');
+    const h = harness({ stages: [compress, encrypt] });
+    (h.child.stdout as PassThrough).write(Buffer.alloc(4096, 5)); // pg_dump still running
+    const { handle, reportBytes } = operation();
+    reportBytes.mock.mockImplementation(() => {
+      setImmediate(() => compress.settle(new ProcessFailedError('zstd', 1, null, 'zstd: error 70 : Write error : cannot write block')));
+    });
+
+    const row = await h.runner.run(runningRow(), context, handle);
+
+    assertFailed(h, row);
+    assert.match(row.error!, /zstd exited with code 1/);
+    assert.match(row.error!, /cannot write block/);
+    assert.ok(compress.kill.mock.callCount() >= 1, 'the failed stage killed');
+    assert.ok(encrypt.kill.mock.callCount() >= 1, 'the other stage killed');
+    assert.ok(h.child.kill.mock.callCount() >= 1, 'pg_dump killed');
+    assert.equal(h.partial.discard.mock.callCount(), 1);
+    assert.equal(h.partial.commit.mock.callCount(), 0);
+    assert.equal(h.storage.renameDurably.mock.callCount(), 0);
+    assert.equal(h.storage.writeFileAtomically.mock.callCount(), 0);
+  });
+
+  it('fails and kills every stage when a stage stream errors after pg_dump exited 0', async () => {
+    const compress = fakeStage('compress');
+    const encrypt = fakeStage('encrypt', { streamError: new Error('a passphrase must be the only recipient') });
+    const h = harness({ stages: [compress, encrypt] });
+    dump(h.child, [Buffer.from('PGDMP whole dump')]);
+
+    const row = await h.runner.run(runningRow(), context, operation().handle);
+
+    assertFailed(h, row);
+    assert.match(row.error!, /a passphrase must be the only recipient/);
+    assert.ok(compress.kill.mock.callCount() >= 1 && encrypt.kill.mock.callCount() >= 1, 'every stage killed');
+    assert.equal(h.partial.discard.mock.callCount(), 1);
+    assert.equal(h.storage.renameDurably.mock.callCount(), 0);
+  });
+
+  it('fails without starting pg_dump when the stages cannot be built (encryption not configured)', async () => {
+    const h = harness();
+    h.pipeline.encoders.mock.mockImplementation(() => {
+      throw new EncryptionNotConfiguredException('encryption is not configured');
+    });
+
+    const row = await h.runner.run(runningRow(), { ...context, format: { compression: 'zstd', encrypted: true } }, operation().handle);
+
+    assertFailed(h, row);
+    assert.match(row.error!, /encryption is not configured/);
+    assert.equal(h.spawn.mock.callCount(), 0, 'no pg_dump started');
+    assert.equal(h.partial.discard.mock.callCount(), 1);
+  });
 });
 
 describe('BackupRunner.prepare', () => {
@@ -328,7 +453,8 @@ describe('BackupRunner.prepare', () => {
     h.database.userDataBytes.mock.mockImplementation(async () => 1000 * 1024 * 1024);
     h.storage.freeBytes.mock.mockImplementation(async () => 600 * 1024 * 1024);
 
-    assert.equal((await h.runner.prepare('gzip')).compression, 'gzip', '600 MiB is enough for ~500 MiB compressed');
+    assert.equal((await h.runner.prepare('gzip')).format.compression, 'gzip', '600 MiB is enough for ~500 MiB compressed');
+    assert.equal((await h.runner.prepare('zstd')).format.compression, 'zstd', 'zstd is compressed too');
     await assert.rejects(h.runner.prepare('none'), InsufficientStorageException);
   });
 
@@ -347,10 +473,12 @@ describe('BackupRunner.prepare', () => {
     assert.equal(h.storage.freeBytes.mock.callCount(), 0);
   });
 
-  it('returns the server, tools and compression when there is room', async () => {
+  it('returns the server, tools and the format the pipeline chose for the compression when there is room', async () => {
     const h = harness();
+    h.pipeline.formatFor.mock.mockImplementation((compression) => ({ compression, encrypted: true }));
     const prepared = await h.runner.prepare('none');
-    assert.deepEqual(prepared, { server: context.server, tools: context.tools, compression: 'none' });
+    assert.deepEqual(prepared, { server: context.server, tools: context.tools, format: { compression: 'none', encrypted: true } });
+    assert.deepEqual(h.pipeline.formatFor.mock.calls[0].arguments, ['none']);
     assert.deepEqual(h.storage.ensurePrivateDir.mock.calls[0].arguments, [BACKUP_DIR]);
   });
 });

@@ -15,6 +15,7 @@ import {
 import { StorageRepository } from '../../src/infra/storage/storage.repository';
 import { HeldOperation, LockService } from '../../src/lock/lock.service';
 import { PgBackupOptions } from '../../src/pg-backup.options';
+import { Compression } from '../../src/pipeline/backup-format';
 import { BackupConfig, SettingsService } from '../../src/settings/settings.service';
 import { FakeRepository } from './support/fake-repository';
 
@@ -34,7 +35,7 @@ const options: PgBackupOptions = {
 const context: DumpContext = {
   server: { database: 'shop', version: '16.4', major: 16 },
   tools: { binDir: null, pgDump: 'pg_dump', pgRestore: 'pg_restore', psql: 'psql', pgDumpVersion: 'pg_dump (PostgreSQL) 16.4', major: 16 },
-  compression: 'gzip',
+  format: { compression: 'gzip', encrypted: false },
 };
 
 const config: BackupConfig = {
@@ -82,6 +83,7 @@ function storedBackup(id: string, status: BackupStatus): BackupHistory {
     error: null,
     verifiedAt: null,
     metadata: null,
+    pinned: false,
   };
 }
 
@@ -92,9 +94,10 @@ function harness() {
     acquire: mock.fn(async (_type: string, _id: string, _actor: string): Promise<HeldOperation> => operation),
     runInBackground: mock.fn((_operation: HeldOperation, _work: () => Promise<void>) => undefined),
     registerStaleSweeper: mock.fn(),
+    runExclusive: mock.fn(async <T>(_type: string, _id: string, _actor: string, work: () => Promise<T>): Promise<T> => work()),
   };
   const runner = {
-    prepare: mock.fn(async (compression: 'gzip' | 'none'): Promise<DumpContext> => ({ ...context, compression })),
+    prepare: mock.fn(async (compression: Compression): Promise<DumpContext> => ({ ...context, format: { compression, encrypted: false } })),
     run: mock.fn(async (row: BackupHistory) => row),
   };
   const storage = {
@@ -169,7 +172,8 @@ describe('BackupService.create', () => {
     assert.equal(row.notes, 'before migration');
     assert.deepEqual(row.tags, ['pre-deploy']);
     assert.equal(row.compression, 'gzip');
-    assert.match(row.filename, new RegExp(`^shop-manual-\\d{8}T\\d{6}Z-${row.id.slice(0, 8)}\\.dump$`));
+    assert.match(row.filename, new RegExp(`^shop-manual-\\d{8}T\\d{6}Z-${row.id.slice(0, 8)}\\.dump\\.gz$`));
+    assert.equal(row.encrypted, false);
     assert.deepEqual(h.lock.acquire.mock.calls[0].arguments, ['backup', row.id, 'alice'], 'lock taken for this backup id');
     assert.equal(h.backups.rows.length, 1);
     assert.equal(h.backups.rows[0].status, BackupStatus.Running);
@@ -184,7 +188,7 @@ describe('BackupService.create', () => {
     assert.equal(h.runner.run.mock.callCount(), 1);
     const [runRow, runContext, runOperation] = h.runner.run.mock.calls[0].arguments as unknown as [BackupHistory, DumpContext, HeldOperation];
     assert.equal(runRow, row);
-    assert.equal(runContext.compression, 'gzip');
+    assert.deepEqual(runContext.format, { compression: 'gzip', encrypted: false });
     assert.equal(runOperation, h.operation);
   });
 
@@ -193,6 +197,19 @@ describe('BackupService.create', () => {
     const row = await h.service.create('alice', {});
     assert.deepEqual(h.runner.prepare.mock.calls[0].arguments, ['none']);
     assert.equal(row.compression, 'none');
+    assert.match(row.filename, /\.dump$/);
+  });
+
+  it('records the format prepare chose: zstd by name, and encrypted with .age', async () => {
+    h.settings.get.mock.mockImplementation(async () => ({ ...config, compression: 'zstd' }));
+    h.runner.prepare.mock.mockImplementation(async (compression: Compression) => ({ ...context, format: { compression, encrypted: true } }));
+
+    const row = await h.service.create('alice', {});
+
+    assert.deepEqual(h.runner.prepare.mock.calls[0].arguments, ['zstd']);
+    assert.equal(row.compression, 'zstd');
+    assert.equal(row.encrypted, true);
+    assert.match(row.filename, /^shop-manual-\d{8}T\d{6}Z-[0-9a-f]{8}\.dump\.zst\.age$/);
   });
 });
 
@@ -201,7 +218,7 @@ describe('BackupService.remove', () => {
     const h = harness();
     h.backups.seed(storedBackup('11111111-aaaa-4000-8000-000000000000', BackupStatus.Running));
 
-    await assert.rejects(h.service.remove('11111111-aaaa-4000-8000-000000000000'), (error: unknown) => {
+    await assert.rejects(h.service.remove('11111111-aaaa-4000-8000-000000000000', 'alice'), (error: unknown) => {
       assert.ok(error instanceof BackupStateException);
       assert.equal(error.getStatus(), 409);
       return true;
@@ -216,7 +233,7 @@ describe('BackupService.remove', () => {
     const backup = storedBackup('22222222-aaaa-4000-8000-000000000000', BackupStatus.Failed);
     h.backups.seed(backup);
 
-    await h.service.remove(backup.id);
+    await h.service.remove(backup.id, 'alice');
 
     assert.deepEqual(
       h.storage.remove.mock.calls.map((c) => c.arguments[0]),
@@ -227,7 +244,7 @@ describe('BackupService.remove', () => {
 
   it('answers 404 for an unknown backup', async () => {
     const h = harness();
-    await assert.rejects(h.service.remove('33333333-aaaa-4000-8000-000000000000'), BackupNotFoundException);
+    await assert.rejects(h.service.remove('33333333-aaaa-4000-8000-000000000000', 'alice'), BackupNotFoundException);
   });
 });
 

@@ -6,11 +6,14 @@ import { BackupHistory } from '../../src/backup/backup-history.entity';
 import { DatabaseInfoRepository } from '../../src/database/database-info.repository';
 import { PgTools, PgToolsRepository } from '../../src/infra/process/pg-tools.repository';
 import { ProcessFailedError, ProcessRepository, SpawnOptions } from '../../src/infra/process/process.repository';
+import { StorageRepository } from '../../src/infra/storage/storage.repository';
 import { OperationHandle } from '../../src/lock/lock.service';
 import { PgBackupOptions } from '../../src/pg-backup.options';
+import { PipelineStage } from '../../src/pipeline/backup-pipeline.service';
 import { restoreInput, RestoreRunner } from '../../src/restore/restore-runner.service';
 import { wipeDatabaseSql } from '../../src/restore/restore-script';
-import { CollectingWritable, FakeChild, fakeChild } from './support/fake-process';
+import { fakePipeline, fakeStage } from './support/fake-pipeline';
+import { CollectingWritable, deferred, FakeChild, fakeChild, within } from './support/fake-process';
 
 Logger.overrideLogger(false);
 
@@ -34,9 +37,9 @@ function operation() {
   return { handle, reportBytes };
 }
 
-/** pg_restore whose stdout yields exactly these chunks, one by one. */
-function pgRestore(chunks: Buffer[]): FakeChild {
-  return fakeChild({ name: 'pg_restore', stdout: Readable.from(chunks) });
+/** pg_restore whose stdout yields exactly these chunks, one by one; its stdin keeps what it is fed. */
+function pgRestore(chunks: Buffer[]): FakeChild & { stdin: CollectingWritable } {
+  return fakeChild({ name: 'pg_restore', stdout: Readable.from(chunks), stdin: new CollectingWritable() }) as FakeChild & { stdin: CollectingWritable };
 }
 
 async function collect(generator: AsyncGenerator<Buffer>): Promise<{ yielded: Buffer[]; error?: Error }> {
@@ -55,7 +58,7 @@ describe('restoreInput', { timeout: 10_000 }, () => {
     script.exit(0);
     const { handle, reportBytes } = operation();
 
-    const { yielded, error } = await collect(restoreInput(WIPE, script, handle));
+    const { yielded, error } = await collect(restoreInput(WIPE, script, handle, Promise.resolve()));
 
     assert.equal(error, undefined);
     assert.equal(yielded.length, 1 + SCRIPT.length);
@@ -70,7 +73,7 @@ describe('restoreInput', { timeout: 10_000 }, () => {
     const script = pgRestore(SCRIPT);
     script.exit(1, 'pg_restore: error: could not read from input file: end of file\n');
 
-    const { yielded, error } = await collect(restoreInput(WIPE, script, operation().handle));
+    const { yielded, error } = await collect(restoreInput(WIPE, script, operation().handle, Promise.resolve()));
 
     assert.ok(error instanceof ProcessFailedError);
     assert.match(error.message, /could not read from input file/);
@@ -80,7 +83,7 @@ describe('restoreInput', { timeout: 10_000 }, () => {
 
   it('holds the last chunk back while pg_restore has not exited yet', async () => {
     const script = pgRestore(SCRIPT);
-    const input = restoreInput(WIPE, script, operation().handle);
+    const input = restoreInput(WIPE, script, operation().handle, Promise.resolve());
 
     for (let i = 0; i < SCRIPT.length; i++) await input.next(); // BEGIN + all but the last chunk
     let settled = false;
@@ -100,10 +103,54 @@ describe('restoreInput', { timeout: 10_000 }, () => {
     const script = pgRestore([Buffer.from('BEGIN;\nCREATE TABLE half')]);
     script.exit(1, 'pg_restore: error: input file appears to be corrupt');
 
-    const { yielded, error } = await collect(restoreInput(WIPE, script, operation().handle));
+    const { yielded, error } = await collect(restoreInput(WIPE, script, operation().handle, Promise.resolve()));
 
     assert.ok(error);
     assert.equal(yielded.length, 1, 'only BEGIN and the wipe, which roll back');
+  });
+
+  it('throws and never yields the COMMIT when upstream (decryption) failed, even though pg_restore exited 0', async () => {
+    // pg_restore saw a clean end of input: a truncated stream can still parse as a complete script
+    const script = pgRestore(SCRIPT);
+    script.exit(0);
+    const decryptFailed = new Error('damaged or truncated age file: the last chunk does not authenticate');
+    const upstream = Promise.reject(decryptFailed);
+    upstream.catch(() => undefined);
+
+    const { yielded, error } = await collect(restoreInput(WIPE, script, operation().handle, upstream));
+
+    assert.equal(error, decryptFailed);
+    assert.deepEqual(yielded.slice(1), SCRIPT.slice(0, -1), 'everything but the COMMIT, which psql rolls back');
+    assert.ok(!yielded.some((c) => c.toString().includes('COMMIT')), 'no COMMIT reached psql');
+  });
+
+  it('holds the COMMIT back while upstream has not finished, though pg_restore exited 0', async () => {
+    const script = pgRestore(SCRIPT);
+    script.exit(0);
+    const upstream = deferred();
+    const input = restoreInput(WIPE, script, operation().handle, upstream.promise);
+
+    for (let i = 0; i < SCRIPT.length; i++) await input.next();
+    let settled = false;
+    const pending = input.next().finally(() => {
+      settled = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(settled, false, 'the COMMIT waits for decryption and decompression to succeed');
+
+    upstream.resolve();
+    assert.deepEqual((await within(pending)).value, SCRIPT.at(-1));
+    assert.equal((await input.next()).done, true);
+  });
+
+  it('throws and never yields the COMMIT when upstream succeeded but pg_restore failed', async () => {
+    const script = pgRestore(SCRIPT);
+    script.exit(1, 'pg_restore: error: could not read from input file: end of file');
+
+    const { yielded, error } = await collect(restoreInput(WIPE, script, operation().handle, Promise.resolve()));
+
+    assert.ok(error instanceof ProcessFailedError);
+    assert.ok(!yielded.some((c) => c.toString().includes('COMMIT')));
   });
 });
 
@@ -116,7 +163,10 @@ const tools: PgTools = {
   major: 16,
 };
 
-function runHarness(script: FakeChild) {
+const FILE = [Buffer.from('PGDMP\x01\x0e\x00'), Buffer.alloc(1024, 9)];
+
+/** `script` is pg_restore; its stdin, where the decoded file goes, is a CollectingWritable when not given. */
+function runHarness(script: FakeChild, stages: () => PipelineStage[] = () => []) {
   const psqlStdin = new CollectingWritable();
   const psql = fakeChild({ name: 'psql', stdin: psqlStdin, stdout: null });
   psqlStdin.on('finish', () => psql.exit(0)); // psql runs the script to its end
@@ -133,14 +183,19 @@ function runHarness(script: FakeChild) {
     backupDir: '/var/backups/pg',
     restoreGraceMs: 10_000,
   } as PgBackupOptions;
+  const storage = { openRead: mock.fn((_path: string) => Readable.from(FILE)) };
+  const pipeline = fakePipeline();
+  pipeline.decoders.mock.mockImplementation(stages);
   const runner = new RestoreRunner(
     options,
     database as unknown as DatabaseInfoRepository,
     { forServer: mock.fn(async () => tools) } as unknown as PgToolsRepository,
     { spawn } as unknown as ProcessRepository,
+    storage as unknown as StorageRepository,
+    pipeline.asPipeline(),
   );
-  const backup = { id: 'b-1', filename: 'shop-manual-20250601T120000Z-0a1b2c3d.dump' } as BackupHistory;
-  return { runner, spawn, psql, psqlStdin, backup };
+  const backup = { id: 'b-1', filename: 'shop-manual-20250601T120000Z-0a1b2c3d.dump', compression: 'none', encrypted: false } as BackupHistory;
+  return { runner, spawn, psql, psqlStdin, storage, pipeline, backup };
 }
 
 describe('RestoreRunner.run', { timeout: 10_000 }, () => {
@@ -159,7 +214,58 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
     assert.equal(psqlCall.arguments[2].env.PGPASSWORD, 's3cret');
     assert.equal(psqlCall.arguments[2].env.PGAPPNAME, 'nestjs-pg-backup:restore:r-1');
     assert.equal(restoreCall.arguments[2].env.PGPASSWORD, undefined, 'pg_restore reads a file, it needs no password');
-    assert.ok(restoreCall.arguments[1].includes(`/var/backups/pg/${h.backup.filename}`));
+    assert.deepEqual(restoreCall.arguments[1], ['--single-transaction', '--file=-'], 'pg_restore reads the dump from stdin');
+    assert.equal(restoreCall.arguments[2].stdin, true);
+    assert.deepEqual(h.storage.openRead.mock.calls.map((c) => c.arguments[0]), [`/var/backups/pg/${h.backup.filename}`]);
+    assert.deepEqual(script.stdin.bytes, Buffer.concat(FILE), 'the backup file reaches pg_restore');
+    assert.deepEqual(h.pipeline.decoders.mock.calls[0].arguments, [{ compression: 'none', encrypted: false }]);
+  });
+
+  it('feeds pg_restore through the decoder stages of the backup format', async () => {
+    const script = pgRestore(SCRIPT);
+    script.exit(0);
+    const unmask = (chunk: Buffer) => Buffer.from(chunk.map((b) => b ^ 0x55));
+    const decrypt = fakeStage('decrypt', { transform: unmask });
+    const decompress = fakeStage('decompress');
+    const h = runHarness(script, () => [decrypt, decompress]);
+    const backup = { ...h.backup, filename: `${h.backup.filename}.zst.age`, compression: 'zstd', encrypted: true };
+
+    await h.runner.run('r-3', backup, operation().handle);
+
+    assert.deepEqual(h.pipeline.decoders.mock.calls[0].arguments, [{ compression: 'zstd', encrypted: true }]);
+    assert.deepEqual(script.stdin.bytes, unmask(Buffer.concat(FILE)), 'pg_restore reads the decoded file');
+    assert.ok(h.psqlStdin.bytes.toString().endsWith('COMMIT;\n\n'), 'committed once everything succeeded');
+  });
+
+  it('rejects and sends no COMMIT when decryption fails, though pg_restore exited 0; every stage is killed', async () => {
+    const script = pgRestore(SCRIPT);
+    script.exit(0);
+    const decrypt = fakeStage('decrypt', { streamError: new Error('damaged age file: chunk 0 does not authenticate') });
+    const decompress = fakeStage('decompress');
+    const h = runHarness(script, () => [decrypt, decompress]);
+
+    await assert.rejects(h.runner.run('r-4', { ...h.backup, encrypted: true }, operation().handle), /chunk 0 does not authenticate/);
+
+    const sent = h.psqlStdin.bytes.toString();
+    assert.ok(!sent.includes('COMMIT'), 'psql never saw a COMMIT, so the transaction rolls back');
+    assert.ok(decrypt.kill.mock.callCount() >= 1 && decompress.kill.mock.callCount() >= 1, 'every stage killed');
+    assert.ok(h.psql.kill.mock.callCount() >= 1, 'psql killed');
+  });
+
+  it('rejects and sends no COMMIT when a decoder process exits non-zero', async () => {
+    const script = pgRestore(SCRIPT);
+    script.exit(0);
+    const decompress = fakeStage('decompress', { completion: 'pending' });
+    const h = runHarness(script, () => [decompress]);
+    h.storage.openRead.mock.mockImplementation(() => {
+      const file = Readable.from(FILE);
+      file.once('end', () => decompress.settle(new ProcessFailedError('zstd', 1, null, 'zstd: /*stdin*\\: premature end')));
+      return file;
+    });
+
+    await assert.rejects(h.runner.run('r-5', { ...h.backup, compression: 'zstd' }, operation().handle), /zstd exited with code 1/);
+
+    assert.ok(!h.psqlStdin.bytes.toString().includes('COMMIT'));
   });
 
   it('rejects, sends no COMMIT and kills both processes when pg_restore fails mid-way', async () => {

@@ -37,6 +37,7 @@ function backup(status: BackupStatus, id = BACKUP_ID): BackupHistory {
     error: status === BackupStatus.Failed ? 'pg_dump exited with code 1' : null,
     verifiedAt: null,
     metadata: null,
+    pinned: false,
   };
 }
 
@@ -71,7 +72,7 @@ function harness() {
       }),
     ),
   };
-  const integrity = { check: mock.fn(async (_backup: BackupHistory): Promise<IntegrityReport> => VALID) };
+  const integrity = { check: mock.fn(async (_backup: BackupHistory, _options?: { full: boolean }): Promise<IntegrityReport> => VALID) };
   const lock = {
     acquire: mock.fn(async (_type: string, _id: string, _actor: string): Promise<HeldOperation> => operation),
     runInBackground: mock.fn((_operation: HeldOperation, _work: () => Promise<void>) => undefined),
@@ -185,6 +186,9 @@ describe('RestoreService.start', () => {
     assert.equal(h.release.mock.callCount(), 0);
     assert.equal(h.lock.runInBackground.mock.calls[0].arguments[0], h.operation);
     assert.equal(h.backups.createUnderLock.mock.callCount(), 0, 'nothing heavy before the response');
+    const [checked, checkOptions] = h.integrity.check.mock.calls[0].arguments;
+    assert.equal(checked.id, BACKUP_ID);
+    assert.deepEqual(checkOptions, { full: false }, 'no full decoding pass before the response: the restore transaction covers it');
   });
 });
 

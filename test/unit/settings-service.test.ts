@@ -1,0 +1,58 @@
+import 'reflect-metadata';
+import { describe, it, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { Repository } from 'typeorm';
+import { PgBackupOptions } from '../../src/pg-backup.options';
+import { BackupConfigRow } from '../../src/settings/backup-config.entity';
+import { UpdateConfigDto } from '../../src/settings/dto/update-config.dto';
+import { SettingsService } from '../../src/settings/settings.service';
+
+/** The insert … on conflict do nothing chain onModuleInit builds, keeping the values it was given. */
+function seedHarness(options: Partial<PgBackupOptions>) {
+  const inserted: Partial<BackupConfigRow>[] = [];
+  const builder = {
+    insert: mock.fn(() => builder),
+    values: mock.fn((values: Partial<BackupConfigRow>) => {
+      inserted.push(values);
+      return builder;
+    }),
+    orIgnore: mock.fn(() => builder),
+    execute: mock.fn(async () => undefined),
+  };
+  const rows = { createQueryBuilder: mock.fn(() => builder) };
+  const service = new SettingsService(rows as unknown as Repository<BackupConfigRow>, options as PgBackupOptions);
+  return { service, builder, inserted };
+}
+
+describe('SettingsService first start', () => {
+  it('seeds zstd compression by default', async () => {
+    const h = seedHarness({});
+
+    await h.service.onModuleInit();
+
+    assert.equal(h.inserted[0].compression, 'zstd');
+    assert.equal(h.builder.orIgnore.mock.callCount(), 1, 'an existing configuration is left as it is');
+  });
+
+  it('seeds the configured initial compression', async () => {
+    for (const compression of ['gzip', 'none', 'zstd'] as const) {
+      const h = seedHarness({ initialCompression: compression });
+      await h.service.onModuleInit();
+      assert.equal(h.inserted[0].compression, compression);
+    }
+  });
+});
+
+describe('UpdateConfigDto compression', () => {
+  it('accepts zstd, gzip and none, and nothing else', async () => {
+    for (const compression of ['zstd', 'gzip', 'none']) {
+      assert.deepEqual(await validate(plainToInstance(UpdateConfigDto, { compression })), [], compression);
+    }
+    for (const compression of ['bzip2', 'ZSTD', '', 6]) {
+      const errors = await validate(plainToInstance(UpdateConfigDto, { compression }));
+      assert.deepEqual(errors.map((e) => e.property), ['compression'], String(compression));
+    }
+  });
+});
