@@ -31,6 +31,8 @@ export interface PgBackupOptions {
   /** Schema of the module's tables; never dumped, never touched by a restore. */
   schema: string;
   backupDir: string;
+  /** A second directory (NAS, USB disk): each backup is copied there and the copy verified. */
+  externalDir?: string;
   auth: JwtAuthOptions;
   /** Seeds the persisted schedule on first start. */
   initialSchedule?: string;

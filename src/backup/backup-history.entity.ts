@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { bigintToNumber } from '../database/column-transformers';
-import { BackupMetadata, BackupStatus, BackupType } from './backup.types';
+import { BackupCopy, BackupMetadata, BackupStatus, BackupType } from './backup.types';
 
 @Entity({ name: 'backup_history' })
 export class BackupHistory {
@@ -54,6 +54,10 @@ export class BackupHistory {
 
   @Column({ type: 'jsonb', nullable: true })
   metadata!: BackupMetadata | null;
+
+  /** Copies beyond the primary directory (BACKUP_EXTERNAL_DIR), each with its state. */
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  copies!: BackupCopy[];
 
   /** Never removed by retention. */
   @Column({ type: 'boolean', default: false })

@@ -9,7 +9,7 @@ import { LockService } from '../lock/lock.service';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { COMPRESSIONS } from '../pipeline/backup-format';
 import { BackupHistory } from './backup-history.entity';
-import { backupPath, MANIFEST_SUFFIX } from './backup-paths';
+import { backupDirs, backupPath, MANIFEST_SUFFIX } from './backup-paths';
 import { BackupStatus, BackupType } from './backup.types';
 
 export interface ImportResult {
@@ -20,7 +20,7 @@ export interface ImportResult {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
- * Disaster recovery: rebuilds the history from the backup directory alone. Each backup file's
+ * Disaster recovery: rebuilds the history from the backup directories alone (primary, then external). Each backup file's
  * `.json` manifest describes it; a file is registered only when its size and SHA-256 match.
  */
 @Injectable()
@@ -37,11 +37,13 @@ export class BackupImportService {
   async importDirectory(actor: string): Promise<ImportResult> {
     return this.lock.runExclusive('import', randomUUID(), actor, async () => {
       const result: ImportResult = { imported: [], skipped: [] };
-      const manifests = (await this.storage.list(this.options.backupDir)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
-      for (const name of manifests.sort()) {
-        const reason = await this.importOne(name).catch((error: Error) => error.message);
-        if (reason === null) result.imported.push(name.slice(0, -MANIFEST_SUFFIX.length));
-        else result.skipped.push({ file: name, reason });
+      for (const dir of backupDirs(this.options)) {
+        const manifests = (await this.storage.list(dir)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
+        for (const name of manifests.sort()) {
+          const reason = await this.importOne(dir, name).catch((error: Error) => error.message);
+          if (reason === null) result.imported.push(name.slice(0, -MANIFEST_SUFFIX.length));
+          else result.skipped.push({ file: join(dir, name), reason });
+        }
       }
       if (result.imported.length) this.logger.log(`imported ${result.imported.length} backup(s) from ${this.options.backupDir}`);
       return result;
@@ -49,15 +51,15 @@ export class BackupImportService {
   }
 
   /** Registers one backup; returns null when imported, or why not. */
-  private async importOne(manifestName: string): Promise<string | null> {
-    const manifest = JSON.parse(await readFile(join(this.options.backupDir, manifestName), 'utf8')) as Partial<BackupHistory>;
+  private async importOne(dir: string, manifestName: string): Promise<string | null> {
+    const manifest = JSON.parse(await readFile(join(dir, manifestName), 'utf8')) as Partial<BackupHistory>;
     const filename = manifestName.slice(0, -MANIFEST_SUFFIX.length);
     if (manifest.filename !== filename) return 'the manifest names another file';
     if (typeof manifest.id !== 'string' || !UUID.test(manifest.id)) return 'the manifest has no valid id';
     if (manifest.status !== BackupStatus.Completed) return `the manifest says ${manifest.status}`;
     if (!COMPRESSIONS.includes(manifest.compression as never)) return 'unknown compression';
     if (await this.backups.existsBy({ id: manifest.id })) return 'already listed';
-    const path = backupPath(this.options.backupDir, filename);
+    const path = backupPath(dir, filename);
     const size = await this.storage.size(path);
     if (size === null) return 'the backup file is missing';
     if (size !== manifest.sizeBytes) return `size ${size} differs from the manifest's ${manifest.sizeBytes}`;
@@ -81,6 +83,7 @@ export class BackupImportService {
       verifiedAt: manifest.verifiedAt ? new Date(manifest.verifiedAt) : null,
       metadata: manifest.metadata ?? null,
       pinned: manifest.pinned === true,
+      copies: Array.isArray(manifest.copies) ? manifest.copies : [],
     });
     return null;
   }

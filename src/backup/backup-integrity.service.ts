@@ -10,7 +10,7 @@ import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { BackupPipeline, PipelineStage } from '../pipeline/backup-pipeline.service';
 import { BackupFormat, Compression } from '../pipeline/backup-format';
 import { BackupHistory } from './backup-history.entity';
-import { backupPath } from './backup-paths';
+import { backupDirs, backupPath } from './backup-paths';
 
 export interface IntegrityCheck {
   name: 'file' | 'sha256' | PipelineStage['name'] | 'dump';
@@ -21,6 +21,8 @@ export interface IntegrityCheck {
 export interface IntegrityReport {
   valid: boolean;
   checks: IntegrityCheck[];
+  /** The copy that was checked and found intact (primary first, then BACKUP_EXTERNAL_DIR). */
+  path?: string;
 }
 
 /**
@@ -41,23 +43,14 @@ export class BackupIntegrityService {
   /** `full: false` (before a restore) skips decoding every byte: the restore's transaction covers that. */
   async check(backup: BackupHistory, { full }: { full: boolean } = { full: true }): Promise<IntegrityReport> {
     const checks: IntegrityCheck[] = [];
-    const report = () => ({ valid: checks.every((c) => c.ok), checks });
-    const path = backupPath(this.options.backupDir, backup.filename);
+    let intactPath: string | undefined;
+    const report = (): IntegrityReport => ({ valid: checks.every((c) => c.ok), checks, path: intactPath });
     const format: BackupFormat = { compression: backup.compression as Compression, encrypted: backup.encrypted };
-
-    const size = await this.storage.size(path);
-    if (size === null) {
-      checks.push({ name: 'file', ok: false, detail: `${backup.filename} is missing from ${this.options.backupDir}` });
-      return report();
-    }
-    const sizeOk = size === backup.sizeBytes;
-    checks.push({ name: 'file', ok: sizeOk, detail: sizeOk ? `${size} bytes` : `${size} bytes on disk, ${backup.sizeBytes} recorded` });
-
-    const sha256 = await this.storage.sha256(path);
-    const shaOk = sha256 === backup.sha256;
-    checks.push({ name: 'sha256', ok: shaOk, detail: shaOk ? sha256 : `file hashes to ${sha256}, ${backup.sha256} recorded` });
-    if (!shaOk) return report();
-
+    const copy = await this.findIntactCopy(backup);
+    checks.push(copy.file);
+    if (copy.sha256) checks.push(copy.sha256);
+    if (!copy.path) return report();
+    const path = (intactPath = copy.path);
     if (full) {
       const decoded = await this.decodeAll(path, format);
       checks.push(...decoded);
@@ -65,6 +58,31 @@ export class BackupIntegrityService {
     }
     checks.push(await this.readToc(path, format));
     return report();
+  }
+
+  /**
+   * The first copy whose size and SHA-256 match the record; else the reason the best
+   * candidate failed (a missing file, a size or checksum mismatch).
+   */
+  private async findIntactCopy(backup: BackupHistory): Promise<{ path?: string; file: IntegrityCheck; sha256?: IntegrityCheck }> {
+    let failure: { file: IntegrityCheck; sha256?: IntegrityCheck } | undefined;
+    for (const dir of backupDirs(this.options)) {
+      const path = backupPath(dir, backup.filename);
+      const size = await this.storage.size(path);
+      if (size === null) {
+        failure ??= { file: { name: 'file', ok: false, detail: `${backup.filename} is missing from ${backupDirs(this.options).join(' and ')}` } };
+        continue;
+      }
+      if (size !== backup.sizeBytes) {
+        failure = { file: { name: 'file', ok: false, detail: `${size} bytes in ${dir}, ${backup.sizeBytes} recorded` } };
+        continue;
+      }
+      const file: IntegrityCheck = { name: 'file', ok: true, detail: `${size} bytes in ${dir}` };
+      const sha256 = await this.storage.sha256(path);
+      if (sha256 === backup.sha256) return { path, file, sha256: { name: 'sha256', ok: true, detail: sha256 } };
+      failure = { file, sha256: { name: 'sha256', ok: false, detail: `file in ${dir} hashes to ${sha256}, ${backup.sha256} recorded` } };
+    }
+    return failure!;
   }
 
   /** Streams the whole file through decryption and decompression, naming the stage that fails. */

@@ -18,3 +18,8 @@ export function backupPath(dir: string, filename: string): string {
   if (!/^[\w.-]+\.dump(\.zst|\.gz)?(\.age)?$/.test(filename) || filename.startsWith('.')) throw new Error(`invalid backup file name: ${filename}`);
   return join(dir, filename);
 }
+
+/** The directories that may hold a backup's file, primary first. */
+export function backupDirs(options: { backupDir: string; externalDir?: string }): string[] {
+  return options.externalDir ? [options.backupDir, options.externalDir] : [options.backupDir];
+}

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { createHash } from 'node:crypto';
+import { createHash, Hash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Repository } from 'typeorm';
@@ -19,8 +19,8 @@ import { BackupPipeline, PipelineStage } from '../pipeline/backup-pipeline.servi
 import { PRODUCT_VERSION } from '../product-version';
 import { BackupHistory } from './backup-history.entity';
 import { BackupIntegrityService } from './backup-integrity.service';
-import { backupPath, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
-import { BackupStatus } from './backup.types';
+import { backupDirs, backupPath, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
+import { BackupCopy, BackupStatus } from './backup.types';
 
 /** Compressed custom dumps of typical data come out well under half the table size. */
 const COMPRESSED_SIZE_RATIO = 0.5;
@@ -78,14 +78,7 @@ export class BackupRunner {
       const connection = pgConnection(this.options.databaseUrl, `${APPLICATION_NAME}:dump`);
       stages = this.pipeline.encoders(context.format);
       child = this.processes.spawn(context.tools.pgDump, pgDumpArgs(connection.dbnameArg, this.options.schema), { env: connection.env });
-      const meter = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          hash.update(chunk);
-          bytes += chunk.length;
-          operation.reportBytes(bytes);
-          callback(null, chunk);
-        },
-      });
+      const meter = hashingTap(hash, (n) => operation.reportBytes((bytes += n)));
       await Promise.all([
         pipeline([child.stdout!, ...stages.map((stage) => stage.stream), meter, partial.stream], { signal: operation.signal }),
         child.completion,
@@ -117,14 +110,20 @@ export class BackupRunner {
         if (failed.length) throw new Error(`verification after create failed: ${failed.join('; ')}`);
         backup.verifiedAt = new Date();
       }
-      await this.storage.writeFileAtomically(finalPath + MANIFEST_SUFFIX, JSON.stringify(backup, null, 2));
+      backup.copies = await this.replicate(backup, finalPath, operation.signal);
+      for (const path of [finalPath, ...backup.copies.filter((c) => c.state === 'ok').map((c) => c.location)]) {
+        await this.storage.writeFileAtomically(path + MANIFEST_SUFFIX, JSON.stringify(backup, null, 2));
+      }
       return await this.backups.save(backup);
     } catch (error) {
       child?.kill();
       for (const stage of stages) stage.kill();
       await partial?.discard();
-      await this.storage.remove(finalPath).catch(() => undefined);
-      await this.storage.remove(finalPath + MANIFEST_SUFFIX).catch(() => undefined);
+      for (const dir of backupDirs(this.options)) {
+        const path = backupPath(dir, backup.filename);
+        await this.storage.remove(path).catch(() => undefined);
+        await this.storage.remove(path + MANIFEST_SUFFIX).catch(() => undefined);
+      }
       const message = failureMessage(error, operation.signal);
       this.logger.error(`backup ${backup.id} failed: ${message}`);
       const finishedAt = new Date();
@@ -142,6 +141,44 @@ export class BackupRunner {
       });
     }
   }
+
+  /**
+   * Copies the finished file to BACKUP_EXTERNAL_DIR (same partial → fsync → rename steps) and
+   * checks the copy's SHA-256. A failed copy is recorded as such; the primary stays valid.
+   */
+  private async replicate(backup: BackupHistory, source: string, signal: AbortSignal): Promise<BackupCopy[]> {
+    const dir = this.options.externalDir;
+    if (!dir) return [];
+    const target = backupPath(dir, backup.filename);
+    const at = new Date().toISOString();
+    let partial: PartialFile | undefined;
+    try {
+      await this.storage.ensurePrivateDir(dir);
+      partial = await this.storage.createPartial(target + PARTIAL_SUFFIX);
+      const hash = createHash('sha256');
+      await pipeline(this.storage.openRead(source), hashingTap(hash, () => undefined), partial.stream, { signal });
+      await partial.commit();
+      if (hash.digest('hex') !== backup.sha256) throw new Error("the copy's SHA-256 differs from the original");
+      await this.storage.renameDurably(partial.path, target);
+      return [{ storage: 'external', location: target, state: 'ok', at }];
+    } catch (error) {
+      await partial?.discard();
+      if (signal.aborted) throw error;
+      this.logger.warn(`backup ${backup.id}: copy to ${dir} failed: ${(error as Error).message}`);
+      return [{ storage: 'external', location: target, state: 'failed', error: (error as Error).message, at }];
+    }
+  }
+}
+
+/** Passes bytes through, hashing and counting them. */
+function hashingTap(hash: Hash, onBytes: (count: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      onBytes(chunk.length);
+      callback(null, chunk);
+    },
+  });
 }
 
 /** An abort reports why it was aborted; anything else its own message (with pg_dump's stderr tail). */

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit, StreamableFile } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { Repository } from 'typeorm';
 import { whereDefined } from '../database/where';
 import { BackupNotFoundException, BackupStateException } from '../common/exceptions';
@@ -10,7 +11,7 @@ import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-
 import { SettingsService } from '../settings/settings.service';
 import { BackupHistory } from './backup-history.entity';
 import { BackupIntegrityService, IntegrityReport } from './backup-integrity.service';
-import { backupFilename, backupPath, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
+import { backupDirs, backupFilename, backupPath, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupRunner } from './backup-runner.service';
 import { BackupStatus, BackupType } from './backup.types';
 import { KeepReason, retentionPlan } from './retention';
@@ -93,16 +94,19 @@ export class BackupService implements OnModuleInit {
     return backup;
   }
 
+  /** Streams the first copy whose size matches the record (the primary, else BACKUP_EXTERNAL_DIR). */
   async download(id: string): Promise<StreamableFile> {
     const backup = await this.completed(id, 'downloaded');
-    const path = backupPath(this.options.backupDir, backup.filename);
-    const size = await this.storage.size(path);
-    if (size === null) throw new BackupStateException(`the file of backup ${id} is missing from the backup directory`);
-    return new StreamableFile(this.storage.openRead(path), {
-      type: 'application/octet-stream',
-      disposition: `attachment; filename="${backup.filename}"`,
-      length: size,
-    });
+    for (const dir of backupDirs(this.options)) {
+      const path = backupPath(dir, backup.filename);
+      if ((await this.storage.size(path)) !== backup.sizeBytes) continue;
+      return new StreamableFile(this.storage.openRead(path), {
+        type: 'application/octet-stream',
+        disposition: `attachment; filename="${backup.filename}"`,
+        length: backup.sizeBytes,
+      });
+    }
+    throw new BackupStateException(`no intact copy of backup ${id} is left: the file is missing or has the wrong size`);
   }
 
   async verify(id: string): Promise<IntegrityReport> {
@@ -117,8 +121,10 @@ export class BackupService implements OnModuleInit {
     Object.assign(backup, whereDefined({ pinned: dto.pinned, notes: dto.notes, tags: dto.tags }));
     const saved = await this.backups.save(backup);
     if (saved.status === BackupStatus.Completed) {
-      const path = backupPath(this.options.backupDir, saved.filename) + MANIFEST_SUFFIX;
-      await this.storage.writeFileAtomically(path, JSON.stringify(saved, null, 2));
+      for (const dir of backupDirs(this.options)) {
+        const path = backupPath(dir, saved.filename);
+        if ((await this.storage.size(path)) !== null) await this.storage.writeFileAtomically(path + MANIFEST_SUFFIX, JSON.stringify(saved, null, 2));
+      }
     }
     return saved;
   }
@@ -136,9 +142,11 @@ export class BackupService implements OnModuleInit {
   }
 
   private async deleteFiles(backup: BackupHistory): Promise<void> {
-    const path = backupPath(this.options.backupDir, backup.filename);
-    await this.storage.remove(path);
-    await this.storage.remove(path + MANIFEST_SUFFIX);
+    for (const dir of backupDirs(this.options)) {
+      const path = backupPath(dir, backup.filename);
+      await this.storage.remove(path);
+      await this.storage.remove(path + MANIFEST_SUFFIX);
+    }
   }
 
   /** What retention would delete now, and which rule keeps each survivor. */
@@ -223,6 +231,8 @@ export class BackupService implements OnModuleInit {
         error: null,
         verifiedAt: null,
         metadata: null,
+        copies: [],
+        pinned: false,
       }),
     );
     return { row, context, config };
@@ -245,18 +255,20 @@ export class BackupService implements OnModuleInit {
   private async failInterrupted(): Promise<void> {
     const interrupted = await this.backups.findBy({ status: BackupStatus.Running });
     for (const backup of interrupted) {
-      const path = backupPath(this.options.backupDir, backup.filename);
-      await this.storage.remove(path + PARTIAL_SUFFIX);
-      await this.storage.remove(path);
-      await this.storage.remove(path + MANIFEST_SUFFIX);
+      await this.deleteFiles(backup);
       await this.backups.update(
         { id: backup.id, status: BackupStatus.Running },
         { status: BackupStatus.Failed, error: 'interrupted: the process running this backup stopped before it finished', finishedAt: new Date() },
       );
       this.logger.warn(`backup ${backup.id} was interrupted; marked failed`);
     }
-    for (const name of await this.storage.list(this.options.backupDir)) {
-      if (name.endsWith(PARTIAL_SUFFIX)) await this.storage.remove(`${this.options.backupDir}/${name}`);
+    for (const dir of backupDirs(this.options)) {
+      // an unreachable external directory (an unmounted NAS) must not block every operation
+      const names = await this.storage.list(dir).catch((error: Error) => {
+        this.logger.warn(`cannot list ${dir}: ${error.message}`);
+        return [];
+      });
+      for (const name of names) if (name.endsWith(PARTIAL_SUFFIX)) await this.storage.remove(join(dir, name));
     }
   }
 }

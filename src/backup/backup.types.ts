@@ -23,3 +23,12 @@ export interface BackupMetadata {
   /** Who can decrypt: the recipients' public keys, or `passphrase`; absent when not encrypted. */
   encryption?: { recipients: string[] } | { passphrase: true };
 }
+
+/** A copy of the backup file beyond the primary directory. */
+export interface BackupCopy {
+  storage: 'external';
+  location: string;
+  state: 'ok' | 'failed';
+  error?: string;
+  at: string;
+}

@@ -22,6 +22,10 @@ export class EnvironmentVariables {
   BACKUP_DIR?: string;
 
   @IsOptional()
+  @IsString()
+  BACKUP_EXTERNAL_DIR?: string;
+
+  @IsOptional()
   @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'BACKUP_SCHEMA must be a lower-case SQL identifier' })
   BACKUP_SCHEMA?: string;
 

@@ -14,6 +14,7 @@ export function serverOptions(env: EnvironmentVariables, databaseUrl: string, fa
     databaseUrl,
     schema: env.BACKUP_SCHEMA ?? 'backup_admin',
     backupDir: resolve(env.BACKUP_DIR ?? './backups'),
+    externalDir: env.BACKUP_EXTERNAL_DIR ? resolve(env.BACKUP_EXTERNAL_DIR) : undefined,
     auth: {
       secret,
       publicKey: env.JWT_PUBLIC_KEY,

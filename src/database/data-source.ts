@@ -6,6 +6,7 @@ import { RestoreHistory } from '../restore/restore-history.entity';
 import { BackupConfigRow } from '../settings/backup-config.entity';
 import { InitialSchema1763900000000 } from '../../migrations/1763900000000-InitialSchema';
 import { BackupPinned1763910000000 } from '../../migrations/1763910000000-BackupPinned';
+import { BackupCopies1763920000000 } from '../../migrations/1763920000000-BackupCopies';
 
 export const APPLICATION_NAME = 'nestjs-pg-backup';
 export const ENTITIES = [BackupHistory, RestoreHistory, OperationLock, AuditLog, BackupConfigRow];
@@ -18,7 +19,7 @@ export function dataSourceOptions(databaseUrl: string, schema: string): DataSour
     schema,
     applicationName: APPLICATION_NAME,
     entities: ENTITIES,
-    migrations: [InitialSchema1763900000000, BackupPinned1763910000000],
+    migrations: [InitialSchema1763900000000, BackupPinned1763910000000, BackupCopies1763920000000],
     migrationsTableName: 'migrations',
     synchronize: false,
     // never CREATE EXTENSION in the user's database (TypeORM would add uuid-ossp to public)

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { backupPath } from '../backup/backup-paths';
 import { BackupHistory } from '../backup/backup-history.entity';
 import { APPLICATION_NAME } from '../database/data-source';
 import { DatabaseInfoRepository } from '../database/database-info.repository';
@@ -38,11 +37,11 @@ export class RestoreRunner {
     private readonly backupPipeline: BackupPipeline,
   ) {}
 
-  async run(restoreId: string, backup: BackupHistory, operation: OperationHandle): Promise<RestoreOutcome> {
+  /** Restores `backup` from the copy at `path` (the one the integrity check found intact). */
+  async run(restoreId: string, backup: BackupHistory, path: string, operation: OperationHandle): Promise<RestoreOutcome> {
     const tools = await this.pgTools.forServer((await this.database.server()).major);
     const applicationName = `${APPLICATION_NAME}:restore:${restoreId}`;
     const connection = pgConnection(this.options.databaseUrl, applicationName);
-    const path = backupPath(this.options.backupDir, backup.filename);
 
     let script: ChildProcessHandle | undefined;
     let psql: ChildProcessHandle | undefined;

@@ -64,7 +64,7 @@ export class RestoreService implements OnModuleInit {
           detail: null,
         }),
       );
-      this.lock.runInBackground(operation, () => this.run(restore, backup, operation));
+      this.lock.runInBackground(operation, () => this.run(restore, backup, report.path!, operation));
       return restore;
     } catch (error) {
       await operation.release();
@@ -87,7 +87,7 @@ export class RestoreService implements OnModuleInit {
     return restore;
   }
 
-  private async run(restore: RestoreHistory, backup: BackupHistory, operation: HeldOperation): Promise<void> {
+  private async run(restore: RestoreHistory, backup: BackupHistory, path: string, operation: HeldOperation): Promise<void> {
     try {
       const safety = await this.backups.createUnderLock(
         restore.startedBy,
@@ -100,7 +100,7 @@ export class RestoreService implements OnModuleInit {
       if (safety.status !== BackupStatus.Completed) {
         throw new Error(`the safety backup failed, so the database was not touched: ${safety.error}`);
       }
-      const outcome = await this.runner.run(restore.id, backup, operation);
+      const outcome = await this.runner.run(restore.id, backup, path, operation);
       await this.finish(restore, RestoreStatus.Completed, null, outcome.terminatedPids);
     } catch (error) {
       const message = failureMessage(error, operation.signal);

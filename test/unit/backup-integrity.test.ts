@@ -105,7 +105,7 @@ describe('BackupIntegrityService.check', () => {
     const report = await h.service.check(h.backup);
 
     assert.equal(report.valid, false);
-    assert.match(report.checks[0].detail!, /1024 bytes on disk, 2048 recorded/);
+    assert.match(report.checks[0].detail!, /1024 bytes in \/var\/backups\/pg, 2048 recorded/);
   });
 
   it('is invalid when pg_restore cannot read the dump, with its stderr as detail', async () => {

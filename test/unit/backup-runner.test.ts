@@ -70,6 +70,7 @@ function runningRow(): BackupHistory {
     verifiedAt: null,
     metadata: null,
     pinned: false,
+    copies: [],
   };
 }
 

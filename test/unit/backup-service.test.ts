@@ -84,6 +84,7 @@ function storedBackup(id: string, status: BackupStatus): BackupHistory {
     verifiedAt: null,
     metadata: null,
     pinned: false,
+    copies: [],
   };
 }
 

@@ -204,7 +204,7 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
     script.exit(0);
     const h = runHarness(script);
 
-    const outcome = await h.runner.run('r-1', h.backup, operation().handle);
+    const outcome = await h.runner.run('r-1', h.backup, `/var/backups/pg/${h.backup.filename}`, operation().handle);
 
     assert.deepEqual(outcome, { terminatedPids: [] });
     assert.equal(h.psqlStdin.bytes.toString(), `BEGIN;\n${WIPE}\n${Buffer.concat(SCRIPT).toString()}`);
@@ -230,7 +230,7 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
     const h = runHarness(script, () => [decrypt, decompress]);
     const backup = { ...h.backup, filename: `${h.backup.filename}.zst.age`, compression: 'zstd', encrypted: true };
 
-    await h.runner.run('r-3', backup, operation().handle);
+    await h.runner.run('r-3', backup, `/var/backups/pg/${h.backup.filename}`, operation().handle);
 
     assert.deepEqual(h.pipeline.decoders.mock.calls[0].arguments, [{ compression: 'zstd', encrypted: true }]);
     assert.deepEqual(script.stdin.bytes, unmask(Buffer.concat(FILE)), 'pg_restore reads the decoded file');
@@ -244,7 +244,7 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
     const decompress = fakeStage('decompress');
     const h = runHarness(script, () => [decrypt, decompress]);
 
-    await assert.rejects(h.runner.run('r-4', { ...h.backup, encrypted: true }, operation().handle), /chunk 0 does not authenticate/);
+    await assert.rejects(h.runner.run('r-4', { ...h.backup, encrypted: true }, `/var/backups/pg/${h.backup.filename}`, operation().handle), /chunk 0 does not authenticate/);
 
     const sent = h.psqlStdin.bytes.toString();
     assert.ok(!sent.includes('COMMIT'), 'psql never saw a COMMIT, so the transaction rolls back');
@@ -263,7 +263,7 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
       return file;
     });
 
-    await assert.rejects(h.runner.run('r-5', { ...h.backup, compression: 'zstd' }, operation().handle), /zstd exited with code 1/);
+    await assert.rejects(h.runner.run('r-5', { ...h.backup, compression: 'zstd' }, `/var/backups/pg/${h.backup.filename}`, operation().handle), /zstd exited with code 1/);
 
     assert.ok(!h.psqlStdin.bytes.toString().includes('COMMIT'));
   });
@@ -273,7 +273,7 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
     script.exit(1, 'pg_restore: error: could not uncompress data: invalid distance too far back');
     const h = runHarness(script);
 
-    await assert.rejects(h.runner.run('r-2', h.backup, operation().handle), /invalid distance too far back/);
+    await assert.rejects(h.runner.run('r-2', h.backup, `/var/backups/pg/${h.backup.filename}`, operation().handle), /invalid distance too far back/);
 
     const sent = h.psqlStdin.bytes.toString();
     assert.ok(sent.startsWith('BEGIN;\n'));

@@ -38,6 +38,7 @@ function backup(status: BackupStatus, id = BACKUP_ID): BackupHistory {
     verifiedAt: null,
     metadata: null,
     pinned: false,
+    copies: [],
   };
 }
 

@@ -113,15 +113,16 @@ describe('backupsToDelete', () => {
     assert.deepEqual(deleted(list, { maxAgeDays: 30 }, now), ['ancient', 'old']);
   });
 
-  it('maxAgeDays removes what the GFS buckets keep once it is too old, but not what keepLast pins', () => {
+  it('maxAgeDays keeps what is younger; a backup kept by any rule stays', () => {
     const now = new Date('2025-06-30T00:00:00Z');
     const list = backups({
       d1: '2025-06-29T00:00:00Z',
       d2: '2025-06-28T00:00:00Z',
-      d3: '2025-05-01T00:00:00Z', // a daily bucket keeps it, but it is 60 days old
+      d3: '2025-05-01T00:00:00Z', // 60 days old
     });
-    assert.deepEqual(deleted(list, { daily: 3, maxAgeDays: 30 }, now), ['d3']);
-    assert.deepEqual(deleted(list, { keepLast: 3, maxAgeDays: 30 }, now), []);
+    assert.deepEqual(deleted(list, { maxAgeDays: 30 }, now), ['d3']);
+    assert.deepEqual(deleted(list, { daily: 3, maxAgeDays: 30 }, now), [], 'the daily rule keeps d3');
+    assert.deepEqual(deleted(list, { keepLast: 1, maxAgeDays: 2 }, now), ['d3']);
   });
 
   it('an all-zero policy deletes nothing', () => {
