@@ -41,7 +41,7 @@ describe('disaster recovery: rebuilding the history from the backup directory', 
     const r = await server.request('POST', '/backups/import', { token: admin });
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.json.imported.sort(), [backups[0].filename, backups[1].filename].sort());
-    assert.deepEqual(r.json.skipped, [{ file: `${backups[2].filename}.json`, reason: 'SHA-256 differs from the manifest' }]);
+    assert.deepEqual(r.json.skipped, [{ file: join(server.backupDir, `${backups[2].filename}.json`), reason: 'SHA-256 differs from the manifest' }]);
 
     const listed = (await server.request('GET', '/backups', { token: admin })).json.items;
     const first = listed.find((b: any) => b.id === backups[0].id);

@@ -85,7 +85,8 @@ describe('backup pipeline: every compression × encryption, interoperable, faili
           pg.psql('delete from app.items where id % 3 = 0; create table if not exists app.later (x int);', 'shop');
           const r = await app.request('POST', `/backups/${backup.id}/restore`, { token: admin, body: { confirm: true } });
           assert.equal(r.status, 202, r.text);
-          assert.equal((await app.waitDone(`/restores/${r.json.id}`, admin)).status, 'completed');
+          const restored = await app.waitDone(`/restores/${r.json.id}`, admin);
+          assert.equal(restored.status, 'completed', JSON.stringify(restored));
           assert.deepEqual(fingerprint(pg, 'shop', SCHEMAS), original);
         });
       });
