@@ -15,7 +15,7 @@ FROM node:20-bookworm-slim
 # /usr/lib/postgresql/15/bin, found automatically). For a newer server major, install
 # postgresql-client-<major> from the PGDG repository (apt.postgresql.org) instead.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends postgresql-client \
+ && apt-get install -y --no-install-recommends postgresql-client zstd \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production

@@ -9,3 +9,6 @@ export { AuditLog, AuditOutcome } from './audit/audit-log.entity';
 export { OperationLock } from './lock/operation-lock.entity';
 export { LockService } from './lock/lock.service';
 export { dataSourceOptions } from './database/data-source';
+export { generateIdentity, parseIdentities, parseRecipient } from './crypto/age';
+export type { AgeIdentity, AgeRecipient } from './crypto/age';
+export type { EncryptionOptions } from './pg-backup.options';

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DatabaseInfoRepository } from '../database/database-info.repository';
+import { childStdinSink } from '../infra/process/child-stdin-sink';
 import { pgRestoreListArgs } from '../infra/process/pg-args';
 import { PgToolsRepository } from '../infra/process/pg-tools.repository';
 import { ProcessRepository } from '../infra/process/process.repository';
@@ -132,10 +133,11 @@ export class BackupIntegrityService {
 
   /** pg_restore --list on the decoded stream: reads the header and table of contents. */
   private async readToc(path: string, format: BackupFormat): Promise<IntegrityCheck> {
+    // missing or outdated tools are the server's problem (500), not the backup's
+    const tools = await this.pgTools.forServer((await this.database.server()).major);
     let stages: PipelineStage[] = [];
     try {
       stages = this.backupPipeline.decoders(format);
-      const tools = await this.pgTools.forServer((await this.database.server()).major);
       const list = this.processes.spawn(tools.pgRestore, pgRestoreListArgs(), { env: { PATH: process.env.PATH }, stdin: true });
       let entries = 0;
       let partialLine = '';
@@ -145,18 +147,21 @@ export class BackupIntegrityService {
         partialLine = lines.pop() ?? '';
         entries += lines.filter((line) => /^\d+;/.test(line)).length;
       });
-      // pg_restore stops reading after the table of contents: the rest of the feed is cut off on purpose
+      // pg_restore stops reading after the table of contents; the feed is stopped then
       let stageFailure: string | undefined;
       for (const stage of stages) stage.stream.once('error', (error: Error) => (stageFailure ??= `${stage.name}: ${error.message}`));
-      const feed = pipeline([this.storage.openRead(path), ...stages.map((s) => s.stream), list.stdin!]).catch(() => undefined);
+      const stop = new AbortController();
+      const feed = pipeline([this.storage.openRead(path), ...stages.map((s) => s.stream), childStdinSink(list.stdin!)], {
+        signal: stop.signal,
+      }).catch(() => undefined);
       try {
         await list.completion;
       } catch (error) {
-        await feed;
         throw new Error(stageFailure ?? (error as Error).message);
+      } finally {
+        stop.abort();
+        await feed;
       }
-      list.stdin!.destroy();
-      await feed;
       return { name: 'dump', ok: true, detail: `pg_restore --list read ${entries} entries` };
     } catch (error) {
       return { name: 'dump', ok: false, detail: (error as Error).message };

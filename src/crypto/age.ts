@@ -9,10 +9,11 @@ import {
   hkdfSync,
   KeyObject,
   randomBytes,
-  scryptSync,
+  scrypt as scryptCallback,
   timingSafeEqual,
 } from 'node:crypto';
 import { Transform, TransformCallback } from 'node:stream';
+import { promisify } from 'node:util';
 import { bech32Decode, bech32Encode } from './bech32';
 
 /**
@@ -131,7 +132,7 @@ function wrapBody(body: Buffer): string {
   return lines.join('\n');
 }
 
-function stanzaFor(recipient: AgeRecipient, fileKey: Buffer): Stanza {
+async function stanzaFor(recipient: AgeRecipient, fileKey: Buffer): Promise<Stanza> {
   if (recipient.kind === 'x25519') {
     const { privateKey: ephemeral } = generateKeyPairSync('x25519');
     const ephemeralRaw = ephemeral.export({ format: 'der', type: 'pkcs8' }).subarray(PKCS8_X25519.length);
@@ -140,13 +141,16 @@ function stanzaFor(recipient: AgeRecipient, fileKey: Buffer): Stanza {
     return { type: 'X25519', args: [b64(share)], body: seal(key, Buffer.alloc(12), fileKey) };
   }
   const salt = randomBytes(16);
-  const key = scrypt(recipient.passphrase, salt, SCRYPT_LOG_N);
+  const key = await scrypt(recipient.passphrase, salt, SCRYPT_LOG_N);
   return { type: 'scrypt', args: [b64(salt), String(SCRYPT_LOG_N)], body: seal(key, Buffer.alloc(12), fileKey) };
 }
 
-function scrypt(passphrase: string, salt: Buffer, logN: number): Buffer {
+const scryptAsync = promisify(scryptCallback) as (password: Buffer, salt: Buffer, keylen: number, options: object) => Promise<Buffer>;
+
+/** In the thread pool: a 2^18 work factor takes over a second and must not stall the event loop. */
+function scrypt(passphrase: string, salt: Buffer, logN: number): Promise<Buffer> {
   const N = 2 ** logN;
-  return scryptSync(Buffer.from(passphrase, 'utf8'), Buffer.concat([Buffer.from(SCRYPT_LABEL), salt]), 32, {
+  return scryptAsync(Buffer.from(passphrase, 'utf8'), Buffer.concat([Buffer.from(SCRYPT_LABEL), salt]), 32, {
     N,
     r: 8,
     p: 1,
@@ -158,11 +162,11 @@ function headerMac(fileKey: Buffer, headerUpToDashes: string): Buffer {
   return createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(headerUpToDashes).digest();
 }
 
-export function encodeHeader(recipients: AgeRecipient[], fileKey: Buffer): Buffer {
+export async function encodeHeader(recipients: AgeRecipient[], fileKey: Buffer): Promise<Buffer> {
   if (!recipients.length) throw new AgeError('no recipients');
   if (recipients.some((r) => r.kind === 'scrypt') && recipients.length > 1) throw new AgeError('a passphrase must be the only recipient');
   let text = `${VERSION_LINE}\n`;
-  for (const stanza of recipients.map((r) => stanzaFor(r, fileKey))) {
+  for (const stanza of await Promise.all(recipients.map((r) => stanzaFor(r, fileKey)))) {
     text += `-> ${[stanza.type, ...stanza.args].join(' ')}\n${wrapBody(stanza.body)}\n`;
   }
   text += '---';
@@ -203,7 +207,7 @@ function parseHeader(buffer: Buffer): { stanzas: Stanza[]; macInput: string; mac
   return { stanzas, macInput: text, mac: unb64(macLine.slice(4)), length: macLineEnd + 1 };
 }
 
-function unwrapFileKey(stanzas: Stanza[], identities: AgeIdentity[]): Buffer | null {
+async function unwrapFileKey(stanzas: Stanza[], identities: AgeIdentity[]): Promise<Buffer | null> {
   for (const identity of identities) {
     for (const stanza of stanzas) {
       if (identity.kind === 'x25519' && stanza.type === 'X25519') {
@@ -218,7 +222,7 @@ function unwrapFileKey(stanzas: Stanza[], identities: AgeIdentity[]): Buffer | n
         if (stanzas.length !== 1) throw new AgeError('a scrypt stanza must be alone');
         const logN = Number(stanza.args[1]);
         if (!Number.isInteger(logN) || logN < 1 || logN > MAX_SCRYPT_LOG_N) throw new AgeError('scrypt work factor out of range');
-        const fileKey = open(scrypt(identity.passphrase, unb64(stanza.args[0] ?? ''), logN), Buffer.alloc(12), stanza.body);
+        const fileKey = open(await scrypt(identity.passphrase, unb64(stanza.args[0] ?? ''), logN), Buffer.alloc(12), stanza.body);
         if (fileKey) return fileKey;
       }
     }
@@ -238,6 +242,8 @@ function chunkNonce(counter: number, last: boolean): Buffer {
 /** Plaintext in, age file out. */
 export class AgeEncryptStream extends Transform {
   private readonly payloadKey: Buffer;
+  /** Header and payload nonce, written before the first chunk (a passphrase's scrypt runs off the event loop). */
+  private preamble: Promise<Buffer> | null;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private counter = 0;
@@ -247,28 +253,45 @@ export class AgeEncryptStream extends Transform {
     const fileKey = randomBytes(16);
     const nonce = randomBytes(16);
     this.payloadKey = hkdf(fileKey, nonce, 'payload');
-    this.push(Buffer.concat([encodeHeader(recipients, fileKey), nonce]));
+    this.preamble = encodeHeader(recipients, fileKey).then((header) => Buffer.concat([header, nonce]));
+    this.preamble.catch(() => undefined); // reported by the first write
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    // Keep at least one byte back: only at the end is it known which chunk is the last.
-    if (this.pendingBytes > CHUNK) {
-      let data = Buffer.concat(this.pending);
-      while (data.length > CHUNK) {
-        this.push(seal(this.payloadKey, chunkNonce(this.counter++, false), data.subarray(0, CHUNK)));
-        data = data.subarray(CHUNK);
+    this.afterPreamble(callback, () => {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      // Keep at least one byte back: only at the end is it known which chunk is the last.
+      if (this.pendingBytes > CHUNK) {
+        let data = Buffer.concat(this.pending);
+        while (data.length > CHUNK) {
+          this.push(seal(this.payloadKey, chunkNonce(this.counter++, false), data.subarray(0, CHUNK)));
+          data = data.subarray(CHUNK);
+        }
+        this.pending = [data];
+        this.pendingBytes = data.length;
       }
-      this.pending = [data];
-      this.pendingBytes = data.length;
-    }
-    callback();
+    });
   }
 
   override _flush(callback: TransformCallback): void {
-    this.push(seal(this.payloadKey, chunkNonce(this.counter++, true), Buffer.concat(this.pending)));
-    callback();
+    this.afterPreamble(callback, () => this.push(seal(this.payloadKey, chunkNonce(this.counter++, true), Buffer.concat(this.pending))));
+  }
+
+  private afterPreamble(callback: TransformCallback, work: () => void): void {
+    if (!this.preamble) {
+      work();
+      return callback();
+    }
+    this.preamble.then(
+      (preamble) => {
+        this.preamble = null;
+        this.push(preamble);
+        work();
+        callback();
+      },
+      (error: Error) => callback(error),
+    );
   }
 }
 
@@ -285,13 +308,16 @@ export class AgeDecryptStream extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.payloadKey) return this.decrypt(chunk, callback);
+    this.header = Buffer.concat([this.header, chunk]);
+    this.readHeader().then(
+      (rest) => (rest ? this.decrypt(rest, callback) : callback()),
+      (error: Error) => callback(error),
+    );
+  }
+
+  private decrypt(chunk: Buffer, callback: TransformCallback): void {
     try {
-      if (!this.payloadKey) {
-        this.header = Buffer.concat([this.header, chunk]);
-        const rest = this.readHeader();
-        if (!rest) return callback();
-        chunk = rest;
-      }
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
       if (this.pendingBytes > CHUNK + TAG) {
@@ -324,10 +350,10 @@ export class AgeDecryptStream extends Transform {
   }
 
   /** Returns the bytes after header and nonce once both are complete. */
-  private readHeader(): Buffer | null {
+  private async readHeader(): Promise<Buffer | null> {
     const parsed = parseHeader(this.header);
     if (!parsed || this.header.length < parsed.length + 16) return null;
-    const fileKey = unwrapFileKey(parsed.stanzas, this.identities);
+    const fileKey = await unwrapFileKey(parsed.stanzas, this.identities);
     if (!fileKey) throw new AgeError('no identity matches this file (wrong key or passphrase)');
     const expected = headerMac(fileKey, parsed.macInput);
     if (parsed.mac.length !== expected.length || !timingSafeEqual(parsed.mac, expected)) throw new AgeError('header MAC mismatch: the file was altered');

@@ -71,7 +71,7 @@ export class BackupPipeline {
 
   private compressor(compression: Exclude<Compression, 'none'>): PipelineStage {
     const level = this.options.compressionLevel ?? DEFAULT_LEVELS[compression];
-    if (compression === 'gzip') return inProcess('compress', createGzip({ level }));
+    if (compression === 'gzip') return inProcess('compress', createGzip({ level: Math.min(level, 9) }));
     return this.childStage('compress', ['-q', '-c', `-${level}`, '-T0']);
   }
 

@@ -5,6 +5,7 @@ import { BackupHistory } from '../backup/backup-history.entity';
 import { APPLICATION_NAME } from '../database/data-source';
 import { DatabaseInfoRepository } from '../database/database-info.repository';
 import { pgRestoreScriptArgs, psqlScriptArgs } from '../infra/process/pg-args';
+import { childStdinSink } from '../infra/process/child-stdin-sink';
 import { pgConnection } from '../infra/process/pg-connection';
 import { PgToolsRepository } from '../infra/process/pg-tools.repository';
 import { ChildProcessHandle, ProcessRepository } from '../infra/process/process.repository';
@@ -57,7 +58,7 @@ export class RestoreRunner {
       script = this.processes.spawn(tools.pgRestore, pgRestoreScriptArgs(), { env: { PATH: process.env.PATH }, stdin: true });
       // file → decrypt → decompress → pg_restore; its script → psql
       const decoded = Promise.all([
-        pipeline([this.storage.openRead(path), ...stages.map((s) => s.stream), script.stdin!], { signal: operation.signal }),
+        pipeline([this.storage.openRead(path), ...stages.map((s) => s.stream), childStdinSink(script.stdin!)], { signal: operation.signal }),
         ...stages.map((s) => s.completion),
       ]).then(() => undefined);
       decoded.catch(() => undefined); // awaited by restoreInput before the COMMIT
