@@ -158,10 +158,16 @@ describe('backup pipeline: every compression × encryption, interoperable, faili
       try {
         const before = fingerprint(pg, 'shop', SCHEMAS);
         const r = await app.request('POST', `/backups/${backup.id}/restore`, { token: admin, body: { confirm: true } });
-        assert.equal(r.status, 202, r.text);
-        const done = await app.waitDone(`/restores/${r.json.id}`, admin);
-        assert.equal(done.status, 'failed');
-        assert.match(done.error, /authenticate/);
+        // the pre-check reads only as far as the table of contents, and on a small file its read-ahead
+        // may reach the damaged chunk (422); otherwise the restore finds it and rolls back
+        if (r.status === 422) {
+          assert.match(r.json.message, /authenticate/);
+        } else {
+          assert.equal(r.status, 202, r.text);
+          const done = await app.waitDone(`/restores/${r.json.id}`, admin);
+          assert.equal(done.status, 'failed');
+          assert.match(done.error, /authenticate/);
+        }
         assert.deepEqual(fingerprint(pg, 'shop', SCHEMAS), before);
       } finally {
         pg.psql('drop table app.sentinel', 'shop');

@@ -1,21 +1,8 @@
-import { Type } from 'class-transformer';
-import { IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsEnum, IsOptional, IsString, MaxLength } from 'class-validator';
+import { PageQuery } from '../../common/dto/page.query';
 import { AuditOutcome } from '../audit-log.entity';
 
-export class ListAuditQuery {
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit = 50;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset = 0;
-
+export class ListAuditQuery extends PageQuery {
   @IsOptional()
   @IsString()
   @MaxLength(100)

@@ -1,21 +1,8 @@
-import { Type } from 'class-transformer';
-import { IsEnum, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsEnum, IsOptional } from 'class-validator';
+import { PageQuery } from '../../common/dto/page.query';
 import { BackupStatus, BackupType } from '../backup.types';
 
-export class ListBackupsQuery {
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit = 50;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset = 0;
-
+export class ListBackupsQuery extends PageQuery {
   @IsOptional()
   @IsEnum(BackupStatus)
   status?: BackupStatus;
