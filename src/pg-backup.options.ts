@@ -42,6 +42,8 @@ export interface PgBackupOptions {
   compressionLevel?: number;
   /** Off when unset. */
   encryption?: EncryptionOptions;
+  /** Largest file `POST /backups/upload` accepts (default 10 GiB). */
+  maxUploadBytes?: number;
   /** Directory holding pg_dump/pg_restore/psql; found automatically when unset. */
   pgBinDir?: string;
   /** A backup is refused when the backup directory has less free space than this. */

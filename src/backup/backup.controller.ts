@@ -1,8 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
+import type { Request } from 'express';
 import { Actor } from '../auth/actor.decorator';
 import { AdminApi } from '../auth/admin-api.decorator';
 import { Audited, AuditedWhenDenied } from '../audit/audited.decorator';
 import { BackupImportService } from './backup-import.service';
+import { BackupUploadService } from './backup-upload.service';
 import { BackupService } from './backup.service';
 import { CleanupQuery } from './dto/cleanup.query';
 import { CreateBackupDto } from './dto/create-backup.dto';
@@ -15,6 +17,7 @@ export class BackupController {
   constructor(
     private readonly backups: BackupService,
     private readonly importer: BackupImportService,
+    private readonly uploads: BackupUploadService,
   ) {}
 
   @Post()
@@ -41,6 +44,14 @@ export class BackupController {
   @Audited('backup.cleanup')
   cleanup(@Actor() actor: string, @Query() query: CleanupQuery) {
     return query.dryRun ? this.backups.cleanupPreview() : this.backups.cleanup(actor);
+  }
+
+  /** multipart/form-data, one field `file` named `*.dump`, `*.dump.zst`, `*.dump.gz` (optionally `.age`). */
+  @Post('upload')
+  @HttpCode(HttpStatus.CREATED)
+  @Audited('backup.upload')
+  upload(@Actor() actor: string, @Req() request: Request) {
+    return this.uploads.upload(actor, request.headers['content-type'], request);
   }
 
   @Post('import')

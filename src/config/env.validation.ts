@@ -26,6 +26,12 @@ export class EnvironmentVariables {
   BACKUP_EXTERNAL_DIR?: string;
 
   @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'BACKUP_UPLOAD_MAX_MB must be a whole number' })
+  @Min(1)
+  BACKUP_UPLOAD_MAX_MB?: number;
+
+  @IsOptional()
   @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'BACKUP_SCHEMA must be a lower-case SQL identifier' })
   BACKUP_SCHEMA?: string;
 
