@@ -25,6 +25,19 @@ export interface EncryptionOptions {
   identities: AgeIdentity[];
 }
 
+/** An S3-compatible bucket that receives a verified copy of every backup. */
+export interface S3StorageOptions {
+  bucket: string;
+  /** Key prefix, e.g. `prod/db/` (default none). */
+  prefix?: string;
+  /** For S3-compatible servers (MinIO, Ceph, …); path-style addressing is then the default. */
+  endpoint?: string;
+  region?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle?: boolean;
+}
+
 export interface PgBackupOptions {
   /** The database that is backed up and restored, also home of the module's own schema. */
   databaseUrl: string;
@@ -33,6 +46,8 @@ export interface PgBackupOptions {
   backupDir: string;
   /** A second directory (NAS, USB disk): each backup is copied there and the copy verified. */
   externalDir?: string;
+  /** S3-compatible object storage for a further copy. */
+  s3?: S3StorageOptions;
   auth: JwtAuthOptions;
   /** Seeds the persisted schedule on first start. */
   initialSchedule?: string;

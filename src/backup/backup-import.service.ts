@@ -1,15 +1,13 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Repository } from 'typeorm';
-import { StorageRepository } from '../infra/storage/storage.repository';
 import { LockService } from '../lock/lock.service';
-import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
+import { PG_BACKUP_CONNECTION } from '../pg-backup.options';
 import { COMPRESSIONS } from '../pipeline/backup-format';
 import { BackupHistory } from './backup-history.entity';
-import { backupDirs, backupPath, MANIFEST_SUFFIX } from './backup-paths';
+import { BackupLocation, BackupLocations, sha256Of } from './backup-locations';
+import { MANIFEST_SUFFIX } from './backup-paths';
 import { BackupStatus, BackupType } from './backup.types';
 
 export interface ImportResult {
@@ -20,7 +18,7 @@ export interface ImportResult {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
- * Disaster recovery: rebuilds the history from the backup directories alone (primary, then external). Each backup file's
+ * Disaster recovery: rebuilds the history from the backup locations alone (primary, external, S3). Each backup file's
  * `.json` manifest describes it; a file is registered only when its size and SHA-256 match.
  */
 @Injectable()
@@ -29,41 +27,39 @@ export class BackupImportService {
 
   constructor(
     @InjectRepository(BackupHistory, PG_BACKUP_CONNECTION) private readonly backups: Repository<BackupHistory>,
-    @Inject(PG_BACKUP_OPTIONS) private readonly options: PgBackupOptions,
-    private readonly storage: StorageRepository,
+    private readonly locations: BackupLocations,
     private readonly lock: LockService,
   ) {}
 
   async importDirectory(actor: string): Promise<ImportResult> {
     return this.lock.runExclusive('import', randomUUID(), actor, async () => {
       const result: ImportResult = { imported: [], skipped: [] };
-      for (const dir of backupDirs(this.options)) {
-        const manifests = (await this.storage.list(dir)).filter((name) => name.endsWith(MANIFEST_SUFFIX));
+      for (const location of this.locations.all()) {
+        const manifests = (await location.list()).filter((name) => name.endsWith(MANIFEST_SUFFIX));
         for (const name of manifests.sort()) {
-          const reason = await this.importOne(dir, name).catch((error: Error) => error.message);
+          const reason = await this.importOne(location, name).catch((error: Error) => error.message);
           if (reason === null) result.imported.push(name.slice(0, -MANIFEST_SUFFIX.length));
-          else result.skipped.push({ file: join(dir, name), reason });
+          else result.skipped.push({ file: location.describe(name), reason });
         }
       }
-      if (result.imported.length) this.logger.log(`imported ${result.imported.length} backup(s) from ${this.options.backupDir}`);
+      if (result.imported.length) this.logger.log(`imported ${result.imported.length} backup(s)`);
       return result;
     });
   }
 
   /** Registers one backup; returns null when imported, or why not. */
-  private async importOne(dir: string, manifestName: string): Promise<string | null> {
-    const manifest = JSON.parse(await readFile(join(dir, manifestName), 'utf8')) as Partial<BackupHistory>;
+  private async importOne(location: BackupLocation, manifestName: string): Promise<string | null> {
+    const manifest = JSON.parse(await location.readText(manifestName)) as Partial<BackupHistory>;
     const filename = manifestName.slice(0, -MANIFEST_SUFFIX.length);
     if (manifest.filename !== filename) return 'the manifest names another file';
     if (typeof manifest.id !== 'string' || !UUID.test(manifest.id)) return 'the manifest has no valid id';
     if (manifest.status !== BackupStatus.Completed) return `the manifest says ${manifest.status}`;
     if (!COMPRESSIONS.includes(manifest.compression as never)) return 'unknown compression';
     if (await this.backups.existsBy({ id: manifest.id })) return 'already listed';
-    const path = backupPath(dir, filename);
-    const size = await this.storage.size(path);
+    const size = await location.size(filename);
     if (size === null) return 'the backup file is missing';
     if (size !== manifest.sizeBytes) return `size ${size} differs from the manifest's ${manifest.sizeBytes}`;
-    if ((await this.storage.sha256(path)) !== manifest.sha256) return 'SHA-256 differs from the manifest';
+    if ((await sha256Of(location.open(filename))) !== manifest.sha256) return 'SHA-256 differs from the manifest';
     await this.backups.insert({
       id: manifest.id,
       status: BackupStatus.Completed,

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DatabaseInfoRepository } from '../database/database-info.repository';
@@ -6,12 +6,10 @@ import { childStdinSink } from '../infra/process/child-stdin-sink';
 import { pgRestoreListArgs } from '../infra/process/pg-args';
 import { PgToolsRepository } from '../infra/process/pg-tools.repository';
 import { ProcessRepository } from '../infra/process/process.repository';
-import { StorageRepository } from '../infra/storage/storage.repository';
-import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { BackupPipeline, PipelineStage } from '../pipeline/backup-pipeline.service';
 import { BackupFormat, Compression } from '../pipeline/backup-format';
 import { BackupHistory } from './backup-history.entity';
-import { backupDirs, backupPath } from './backup-paths';
+import { BackupLocations, BackupSource, sha256Of } from './backup-locations';
 
 export interface IntegrityCheck {
   name: 'file' | 'sha256' | PipelineStage['name'] | 'dump';
@@ -22,8 +20,8 @@ export interface IntegrityCheck {
 export interface IntegrityReport {
   valid: boolean;
   checks: IntegrityCheck[];
-  /** The copy that was checked and found intact (primary first, then BACKUP_EXTERNAL_DIR). */
-  path?: string;
+  /** The copy that was checked and found intact (primary first, then the external directory, then S3). */
+  source?: BackupSource;
 }
 
 /**
@@ -33,8 +31,7 @@ export interface IntegrityReport {
 @Injectable()
 export class BackupIntegrityService {
   constructor(
-    @Inject(PG_BACKUP_OPTIONS) private readonly options: PgBackupOptions,
-    private readonly storage: StorageRepository,
+    private readonly locations: BackupLocations,
     private readonly processes: ProcessRepository,
     private readonly pgTools: PgToolsRepository,
     private readonly database: DatabaseInfoRepository,
@@ -44,50 +41,55 @@ export class BackupIntegrityService {
   /** `full: false` (before a restore) skips decoding every byte: the restore's transaction covers that. */
   async check(backup: BackupHistory, { full }: { full: boolean } = { full: true }): Promise<IntegrityReport> {
     const checks: IntegrityCheck[] = [];
-    let intactPath: string | undefined;
-    const report = (): IntegrityReport => ({ valid: checks.every((c) => c.ok), checks, path: intactPath });
+    let intact: BackupSource | undefined;
+    const report = (): IntegrityReport => ({ valid: checks.every((c) => c.ok), checks, source: intact });
     const format: BackupFormat = { compression: backup.compression as Compression, encrypted: backup.encrypted };
     const copy = await this.findIntactCopy(backup);
     checks.push(copy.file);
     if (copy.sha256) checks.push(copy.sha256);
-    if (!copy.path) return report();
-    const path = (intactPath = copy.path);
+    if (!copy.source) return report();
+    const source = (intact = copy.source);
     if (full) {
-      const decoded = await this.decodeAll(path, format);
+      const decoded = await this.decodeAll(source, format);
       checks.push(...decoded);
       if (decoded.some((c) => !c.ok)) return report();
     }
-    checks.push(await this.readToc(path, format));
+    checks.push(await this.readToc(source, format));
     return report();
   }
 
   /**
-   * The first copy whose size and SHA-256 match the record; else the reason the best
-   * candidate failed (a missing file, a size or checksum mismatch).
+   * The first copy whose size and SHA-256 match the record (primary, external directory, S3);
+   * else the reason the best candidate failed (missing, wrong size, checksum mismatch).
    */
-  private async findIntactCopy(backup: BackupHistory): Promise<{ path?: string; file: IntegrityCheck; sha256?: IntegrityCheck }> {
+  private async findIntactCopy(backup: BackupHistory): Promise<{ source?: BackupSource; file: IntegrityCheck; sha256?: IntegrityCheck }> {
     let failure: { file: IntegrityCheck; sha256?: IntegrityCheck } | undefined;
-    for (const dir of backupDirs(this.options)) {
-      const path = backupPath(dir, backup.filename);
-      const size = await this.storage.size(path);
+    for (const location of this.locations.all()) {
+      const where = location.describe(backup.filename);
+      const size = await location.size(backup.filename).catch((error: Error) => {
+        failure ??= { file: { name: 'file', ok: false, detail: `${where}: ${error.message}` } };
+        return undefined;
+      });
+      if (size === undefined) continue;
       if (size === null) {
-        failure ??= { file: { name: 'file', ok: false, detail: `${backup.filename} is missing from ${backupDirs(this.options).join(' and ')}` } };
+        failure ??= { file: { name: 'file', ok: false, detail: `${backup.filename} is missing from every location` } };
         continue;
       }
       if (size !== backup.sizeBytes) {
-        failure = { file: { name: 'file', ok: false, detail: `${size} bytes in ${dir}, ${backup.sizeBytes} recorded` } };
+        failure = { file: { name: 'file', ok: false, detail: `${size} bytes at ${where}, ${backup.sizeBytes} recorded` } };
         continue;
       }
-      const file: IntegrityCheck = { name: 'file', ok: true, detail: `${size} bytes in ${dir}` };
-      const sha256 = await this.storage.sha256(path);
-      if (sha256 === backup.sha256) return { path, file, sha256: { name: 'sha256', ok: true, detail: sha256 } };
-      failure = { file, sha256: { name: 'sha256', ok: false, detail: `file in ${dir} hashes to ${sha256}, ${backup.sha256} recorded` } };
+      const file: IntegrityCheck = { name: 'file', ok: true, detail: `${size} bytes at ${where}` };
+      const sha256 = await sha256Of(location.open(backup.filename));
+      const source = { location: where, open: () => location.open(backup.filename) };
+      if (sha256 === backup.sha256) return { source, file, sha256: { name: 'sha256', ok: true, detail: sha256 } };
+      failure = { file, sha256: { name: 'sha256', ok: false, detail: `${where} hashes to ${sha256}, ${backup.sha256} recorded` } };
     }
     return failure!;
   }
 
   /** Streams the whole file through decryption and decompression, naming the stage that fails. */
-  private async decodeAll(path: string, format: BackupFormat): Promise<IntegrityCheck[]> {
+  private async decodeAll(source: BackupSource, format: BackupFormat): Promise<IntegrityCheck[]> {
     let stages: PipelineStage[];
     try {
       stages = this.backupPipeline.decoders(format);
@@ -115,7 +117,7 @@ export class BackupIntegrityService {
       },
     });
     try {
-      await Promise.all([pipeline([this.storage.openRead(path), ...stages.map((s) => s.stream), sink]), ...stages.map((s) => s.completion)]);
+      await Promise.all([pipeline([source.open(), ...stages.map((s) => s.stream), sink]), ...stages.map((s) => s.completion)]);
     } catch (error) {
       if (!failures.size) failures.set(stages[0].name, (error as Error).message);
     } finally {
@@ -132,7 +134,7 @@ export class BackupIntegrityService {
   }
 
   /** pg_restore --list on the decoded stream: reads the header and table of contents. */
-  private async readToc(path: string, format: BackupFormat): Promise<IntegrityCheck> {
+  private async readToc(source: BackupSource, format: BackupFormat): Promise<IntegrityCheck> {
     // missing or outdated tools are the server's problem (500), not the backup's
     const tools = await this.pgTools.forServer((await this.database.server()).major);
     let stages: PipelineStage[] = [];
@@ -151,7 +153,7 @@ export class BackupIntegrityService {
       let stageFailure: string | undefined;
       for (const stage of stages) stage.stream.once('error', (error: Error) => (stageFailure ??= `${stage.name}: ${error.message}`));
       const stop = new AbortController();
-      const feed = pipeline([this.storage.openRead(path), ...stages.map((s) => s.stream), childStdinSink(list.stdin!)], {
+      const feed = pipeline([source.open(), ...stages.map((s) => s.stream), childStdinSink(list.stdin!)], {
         signal: stop.signal,
       }).catch(() => undefined);
       try {

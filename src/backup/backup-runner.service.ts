@@ -11,6 +11,7 @@ import { pgDumpArgs } from '../infra/process/pg-args';
 import { pgConnection } from '../infra/process/pg-connection';
 import { PgTools, PgToolsRepository } from '../infra/process/pg-tools.repository';
 import { ChildProcessHandle, ProcessRepository } from '../infra/process/process.repository';
+import { S3Repository } from '../infra/storage/s3.repository';
 import { PartialFile, StorageRepository } from '../infra/storage/storage.repository';
 import { OperationHandle } from '../lock/lock.service';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
@@ -19,6 +20,7 @@ import { BackupPipeline, PipelineStage } from '../pipeline/backup-pipeline.servi
 import { PRODUCT_VERSION } from '../product-version';
 import { BackupHistory } from './backup-history.entity';
 import { BackupIntegrityService } from './backup-integrity.service';
+import { sha256Of } from './backup-locations';
 import { backupDirs, backupPath, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupCopy, BackupStatus } from './backup.types';
 
@@ -45,6 +47,7 @@ export class BackupRunner {
     private readonly storage: StorageRepository,
     private readonly pipeline: BackupPipeline,
     private readonly integrity: BackupIntegrityService,
+    private readonly s3: S3Repository,
   ) {}
 
   /** Everything that can be checked before a backup starts: tool versions and free space. */
@@ -110,9 +113,12 @@ export class BackupRunner {
         if (failed.length) throw new Error(`verification after create failed: ${failed.join('; ')}`);
         backup.verifiedAt = new Date();
       }
-      backup.copies = await this.replicate(backup, finalPath, operation.signal);
-      for (const path of [finalPath, ...backup.copies.filter((c) => c.state === 'ok').map((c) => c.location)]) {
-        await this.storage.writeFileAtomically(path + MANIFEST_SUFFIX, JSON.stringify(backup, null, 2));
+      backup.copies = [...(await this.replicate(backup, finalPath, operation.signal)), ...(await this.uploadToS3(backup, finalPath, operation.signal))];
+      const manifest = JSON.stringify(backup, null, 2);
+      for (const copy of [{ storage: 'local', location: finalPath, state: 'ok' }, ...backup.copies]) {
+        if (copy.state !== 'ok') continue;
+        if (copy.storage === 's3') await this.s3.writeText(backup.filename + MANIFEST_SUFFIX, manifest);
+        else await this.storage.writeFileAtomically(copy.location + MANIFEST_SUFFIX, manifest);
       }
       return await this.backups.save(backup);
     } catch (error) {
@@ -123,6 +129,10 @@ export class BackupRunner {
         const path = backupPath(dir, backup.filename);
         await this.storage.remove(path).catch(() => undefined);
         await this.storage.remove(path + MANIFEST_SUFFIX).catch(() => undefined);
+      }
+      if (this.s3.enabled && backup.copies?.some((c) => c.storage === 's3')) {
+        await this.s3.remove(backup.filename).catch(() => undefined);
+        await this.s3.remove(backup.filename + MANIFEST_SUFFIX).catch(() => undefined);
       }
       const message = failureMessage(error, operation.signal);
       this.logger.error(`backup ${backup.id} failed: ${message}`);
@@ -166,6 +176,25 @@ export class BackupRunner {
       if (signal.aborted) throw error;
       this.logger.warn(`backup ${backup.id}: copy to ${dir} failed: ${(error as Error).message}`);
       return [{ storage: 'external', location: target, state: 'failed', error: (error as Error).message, at }];
+    }
+  }
+
+  /** Uploads the finished file to S3 (multipart, streamed), then reads it back to check its SHA-256. */
+  private async uploadToS3(backup: BackupHistory, source: string, signal: AbortSignal): Promise<BackupCopy[]> {
+    if (!this.s3.enabled) return [];
+    const location = this.s3.location(backup.filename);
+    const at = new Date().toISOString();
+    try {
+      await this.s3.upload(backup.filename, this.storage.openRead(source), backup.sizeBytes, signal);
+      if ((await sha256Of(this.s3.openRead(backup.filename))) !== backup.sha256) {
+        throw new Error("the uploaded object's SHA-256 differs from the original");
+      }
+      return [{ storage: 's3', location, state: 'ok', at }];
+    } catch (error) {
+      if (signal.aborted) throw error;
+      await this.s3.remove(backup.filename).catch(() => undefined);
+      this.logger.warn(`backup ${backup.id}: copy to ${location} failed: ${(error as Error).message}`);
+      return [{ storage: 's3', location, state: 'failed', error: (error as Error).message, at }];
     }
   }
 }

@@ -7,6 +7,7 @@ import { PG_BACKUP_CONNECTION } from '../pg-backup.options';
 import { SettingsModule } from '../settings/settings.module';
 import { BackupHistory } from './backup-history.entity';
 import { BackupImportService } from './backup-import.service';
+import { BackupLocations } from './backup-locations';
 import { BackupUploadService } from './backup-upload.service';
 import { BackupIntegrityService } from './backup-integrity.service';
 import { BackupRunner } from './backup-runner.service';
@@ -15,7 +16,7 @@ import { BackupService } from './backup.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([BackupHistory], PG_BACKUP_CONNECTION), AuthModule, InfraModule, LockModule, SettingsModule],
-  providers: [BackupService, BackupRunner, BackupIntegrityService, BackupImportService, BackupUploadService],
+  providers: [BackupService, BackupRunner, BackupIntegrityService, BackupImportService, BackupUploadService, BackupLocations],
   controllers: [BackupController],
   exports: [BackupService, BackupIntegrityService],
 })

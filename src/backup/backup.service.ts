@@ -11,7 +11,8 @@ import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-
 import { SettingsService } from '../settings/settings.service';
 import { BackupHistory } from './backup-history.entity';
 import { BackupIntegrityService, IntegrityReport } from './backup-integrity.service';
-import { backupDirs, backupFilename, backupPath, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
+import { BackupLocations } from './backup-locations';
+import { backupDirs, backupFilename, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupRunner } from './backup-runner.service';
 import { BackupStatus, BackupType } from './backup.types';
 import { KeepReason, retentionPlan } from './retention';
@@ -47,6 +48,7 @@ export class BackupService implements OnModuleInit {
     private readonly integrity: BackupIntegrityService,
     private readonly storage: StorageRepository,
     private readonly settings: SettingsService,
+    private readonly locations: BackupLocations,
   ) {}
 
   onModuleInit(): void {
@@ -94,19 +96,18 @@ export class BackupService implements OnModuleInit {
     return backup;
   }
 
-  /** Streams the first copy whose size matches the record (the primary, else BACKUP_EXTERNAL_DIR). */
+  /** Streams the first copy whose size matches the record: primary, external directory, then S3. */
   async download(id: string): Promise<StreamableFile> {
     const backup = await this.completed(id, 'downloaded');
-    for (const dir of backupDirs(this.options)) {
-      const path = backupPath(dir, backup.filename);
-      if ((await this.storage.size(path)) !== backup.sizeBytes) continue;
-      return new StreamableFile(this.storage.openRead(path), {
+    for (const location of this.locations.all()) {
+      if ((await location.size(backup.filename).catch(() => null)) !== backup.sizeBytes) continue;
+      return new StreamableFile(location.open(backup.filename), {
         type: 'application/octet-stream',
         disposition: `attachment; filename="${backup.filename}"`,
         length: backup.sizeBytes,
       });
     }
-    throw new BackupStateException(`no intact copy of backup ${id} is left: the file is missing or has the wrong size`);
+    throw new BackupStateException(`no intact copy of backup ${id} is left: the file is missing or has the wrong size everywhere`);
   }
 
   async verify(id: string): Promise<IntegrityReport> {
@@ -121,9 +122,8 @@ export class BackupService implements OnModuleInit {
     Object.assign(backup, whereDefined({ pinned: dto.pinned, notes: dto.notes, tags: dto.tags }));
     const saved = await this.backups.save(backup);
     if (saved.status === BackupStatus.Completed) {
-      for (const dir of backupDirs(this.options)) {
-        const path = backupPath(dir, saved.filename);
-        if ((await this.storage.size(path)) !== null) await this.storage.writeFileAtomically(path + MANIFEST_SUFFIX, JSON.stringify(saved, null, 2));
+      for (const location of this.locations.all()) {
+        if ((await location.size(saved.filename)) !== null) await location.writeText(saved.filename + MANIFEST_SUFFIX, JSON.stringify(saved, null, 2));
       }
     }
     return saved;
@@ -142,10 +142,9 @@ export class BackupService implements OnModuleInit {
   }
 
   private async deleteFiles(backup: BackupHistory): Promise<void> {
-    for (const dir of backupDirs(this.options)) {
-      const path = backupPath(dir, backup.filename);
-      await this.storage.remove(path);
-      await this.storage.remove(path + MANIFEST_SUFFIX);
+    for (const location of this.locations.all()) {
+      await location.remove(backup.filename);
+      await location.remove(backup.filename + MANIFEST_SUFFIX);
     }
   }
 

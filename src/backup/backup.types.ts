@@ -26,7 +26,7 @@ export interface BackupMetadata {
 
 /** A copy of the backup file beyond the primary directory. */
 export interface BackupCopy {
-  storage: 'external';
+  storage: 'external' | 's3';
   location: string;
   state: 'ok' | 'failed';
   error?: string;

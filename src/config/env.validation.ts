@@ -26,6 +26,34 @@ export class EnvironmentVariables {
   BACKUP_EXTERNAL_DIR?: string;
 
   @IsOptional()
+  @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'BACKUP_S3_BUCKET must be an S3 bucket name' })
+  BACKUP_S3_BUCKET?: string;
+
+  @IsOptional()
+  @IsString()
+  BACKUP_S3_PREFIX?: string;
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] }, { message: 'BACKUP_S3_ENDPOINT must be an http(s) URL' })
+  BACKUP_S3_ENDPOINT?: string;
+
+  @IsOptional()
+  @IsString()
+  BACKUP_S3_REGION?: string;
+
+  @IsOptional()
+  @IsString()
+  BACKUP_S3_ACCESS_KEY_ID?: string;
+
+  @IsOptional()
+  @IsString()
+  BACKUP_S3_SECRET_ACCESS_KEY?: string;
+
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'BACKUP_S3_FORCE_PATH_STYLE must be true or false' })
+  BACKUP_S3_FORCE_PATH_STYLE?: string;
+
+  @IsOptional()
   @Transform(toInt)
   @IsInt({ message: 'BACKUP_UPLOAD_MAX_MB must be a whole number' })
   @Min(1)

@@ -15,6 +15,17 @@ export function serverOptions(env: EnvironmentVariables, databaseUrl: string, fa
     schema: env.BACKUP_SCHEMA ?? 'backup_admin',
     backupDir: resolve(env.BACKUP_DIR ?? './backups'),
     externalDir: env.BACKUP_EXTERNAL_DIR ? resolve(env.BACKUP_EXTERNAL_DIR) : undefined,
+    s3: env.BACKUP_S3_BUCKET
+      ? {
+          bucket: env.BACKUP_S3_BUCKET,
+          prefix: env.BACKUP_S3_PREFIX,
+          endpoint: env.BACKUP_S3_ENDPOINT,
+          region: env.BACKUP_S3_REGION,
+          accessKeyId: env.BACKUP_S3_ACCESS_KEY_ID,
+          secretAccessKey: env.BACKUP_S3_SECRET_ACCESS_KEY,
+          forcePathStyle: env.BACKUP_S3_FORCE_PATH_STYLE === undefined ? undefined : env.BACKUP_S3_FORCE_PATH_STYLE === 'true',
+        }
+      : undefined,
     auth: {
       secret,
       publicKey: env.JWT_PUBLIC_KEY,

@@ -3,9 +3,10 @@ import { DatabaseInfoRepository } from '../database/database-info.repository';
 import { BackupPipeline } from '../pipeline/backup-pipeline.service';
 import { PgToolsRepository } from './process/pg-tools.repository';
 import { ProcessRepository } from './process/process.repository';
+import { S3Repository } from './storage/s3.repository';
 import { StorageRepository } from './storage/storage.repository';
 
-const providers = [ProcessRepository, StorageRepository, PgToolsRepository, DatabaseInfoRepository, BackupPipeline];
+const providers = [ProcessRepository, StorageRepository, S3Repository, PgToolsRepository, DatabaseInfoRepository, BackupPipeline];
 
 @Module({ providers, exports: providers })
 export class InfraModule {}

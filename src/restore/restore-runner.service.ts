@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BackupHistory } from '../backup/backup-history.entity';
+import { BackupSource } from '../backup/backup-locations';
 import { APPLICATION_NAME } from '../database/data-source';
 import { DatabaseInfoRepository } from '../database/database-info.repository';
 import { pgRestoreScriptArgs, psqlScriptArgs } from '../infra/process/pg-args';
@@ -13,7 +14,6 @@ import { OperationHandle } from '../lock/lock.service';
 import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { Compression } from '../pipeline/backup-format';
 import { BackupPipeline, PipelineStage } from '../pipeline/backup-pipeline.service';
-import { StorageRepository } from '../infra/storage/storage.repository';
 import { BlockerWatchdog } from './blocker-watchdog';
 import { wipeDatabaseSql } from './restore-script';
 
@@ -34,12 +34,11 @@ export class RestoreRunner {
     private readonly database: DatabaseInfoRepository,
     private readonly pgTools: PgToolsRepository,
     private readonly processes: ProcessRepository,
-    private readonly storage: StorageRepository,
     private readonly backupPipeline: BackupPipeline,
   ) {}
 
-  /** Restores `backup` from the copy at `path` (the one the integrity check found intact). */
-  async run(restoreId: string, backup: BackupHistory, path: string, operation: OperationHandle): Promise<RestoreOutcome> {
+  /** Restores `backup` from `source`, the copy the integrity check found intact. */
+  async run(restoreId: string, backup: BackupHistory, source: BackupSource, operation: OperationHandle): Promise<RestoreOutcome> {
     const tools = await this.pgTools.forServer((await this.database.server()).major);
     const applicationName = `${APPLICATION_NAME}:restore:${restoreId}`;
     const connection = pgConnection(this.options.databaseUrl, applicationName);
@@ -58,7 +57,7 @@ export class RestoreRunner {
       script = this.processes.spawn(tools.pgRestore, pgRestoreScriptArgs(), { env: { PATH: process.env.PATH }, stdin: true });
       // file → decrypt → decompress → pg_restore; its script → psql
       const decoded = Promise.all([
-        pipeline([this.storage.openRead(path), ...stages.map((s) => s.stream), childStdinSink(script.stdin!)], { signal: operation.signal }),
+        pipeline([source.open(), ...stages.map((s) => s.stream), childStdinSink(script.stdin!)], { signal: operation.signal }),
         ...stages.map((s) => s.completion),
       ]).then(() => undefined);
       decoded.catch(() => undefined); // awaited by restoreInput before the COMMIT

@@ -6,6 +6,7 @@ import { AuditService } from '../audit/audit.service';
 import { AuditOutcome } from '../audit/audit-log.entity';
 import { BackupHistory } from '../backup/backup-history.entity';
 import { BackupIntegrityService } from '../backup/backup-integrity.service';
+import { BackupSource } from '../backup/backup-locations';
 import { BackupService } from '../backup/backup.service';
 import { BackupStatus, BackupType } from '../backup/backup.types';
 import { failureMessage } from '../backup/backup-runner.service';
@@ -64,7 +65,7 @@ export class RestoreService implements OnModuleInit {
           detail: null,
         }),
       );
-      this.lock.runInBackground(operation, () => this.run(restore, backup, report.path!, operation));
+      this.lock.runInBackground(operation, () => this.run(restore, backup, report.source!, operation));
       return restore;
     } catch (error) {
       await operation.release();
@@ -87,7 +88,7 @@ export class RestoreService implements OnModuleInit {
     return restore;
   }
 
-  private async run(restore: RestoreHistory, backup: BackupHistory, path: string, operation: HeldOperation): Promise<void> {
+  private async run(restore: RestoreHistory, backup: BackupHistory, source: BackupSource, operation: HeldOperation): Promise<void> {
     try {
       const safety = await this.backups.createUnderLock(
         restore.startedBy,
@@ -100,7 +101,7 @@ export class RestoreService implements OnModuleInit {
       if (safety.status !== BackupStatus.Completed) {
         throw new Error(`the safety backup failed, so the database was not touched: ${safety.error}`);
       }
-      const outcome = await this.runner.run(restore.id, backup, path, operation);
+      const outcome = await this.runner.run(restore.id, backup, source, operation);
       await this.finish(restore, RestoreStatus.Completed, null, outcome.terminatedPids);
     } catch (error) {
       const message = failureMessage(error, operation.signal);

@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { BackupHistory } from '../../src/backup/backup-history.entity';
+import { BackupLocations } from '../../src/backup/backup-locations';
+import { S3Repository } from '../../src/infra/storage/s3.repository';
 import { BackupIntegrityService } from '../../src/backup/backup-integrity.service';
 import { DatabaseInfoRepository } from '../../src/database/database-info.repository';
 import { PgToolsRepository } from '../../src/infra/process/pg-tools.repository';
@@ -12,22 +15,25 @@ import { EncryptionNotConfiguredException } from '../../src/pipeline/backup-pipe
 import { fakePipeline, FakeStage, fakeStage, FakeStageOptions } from './support/fake-pipeline';
 import { CollectingWritable, FakeChild, fakeChild } from './support/fake-process';
 
-const SHA = 'c'.repeat(64);
 const FILENAME = 'shop-manual-20250601T120000Z-0a1b2c3d.dump';
 /** The backup file, in several chunks so that stages are still busy when a later one fails. */
 const FILE = Array.from({ length: 8 }, (_, i) => Buffer.alloc(256, i + 1));
+const SHA = createHash('sha256').update(Buffer.concat(FILE)).digest('hex');
 
 function harness(listing: FakeChild) {
   const storage = {
     size: mock.fn(async (_path: string): Promise<number | null> => 2048),
-    sha256: mock.fn(async (_path: string) => SHA),
     openRead: mock.fn((_path: string) => Readable.from(FILE)),
   };
   const spawn = mock.fn((_command: string, _args: string[], _options: SpawnOptions) => listing);
   const pipeline = fakePipeline();
-  const service = new BackupIntegrityService(
+  const locations = new BackupLocations(
     { backupDir: '/var/backups/pg' } as PgBackupOptions,
     storage as unknown as StorageRepository,
+    { enabled: false } as S3Repository,
+  );
+  const service = new BackupIntegrityService(
+    locations,
     { spawn } as unknown as ProcessRepository,
     { forServer: async () => ({ pgRestore: '/usr/lib/postgresql/16/bin/pg_restore' }) } as unknown as PgToolsRepository,
     { server: async () => ({ database: 'shop', version: '16.4', major: 16 }) } as unknown as DatabaseInfoRepository,
@@ -59,7 +65,7 @@ describe('BackupIntegrityService.check', () => {
     const [, args, spawnOptions] = h.spawn.mock.calls[0].arguments;
     assert.deepEqual(args, ['--list'], 'pg_restore reads the dump from stdin');
     assert.equal(spawnOptions.stdin, true);
-    assert.deepEqual(h.storage.openRead.mock.calls.map((c) => c.arguments[0]), [`/var/backups/pg/${FILENAME}`]);
+    assert.deepEqual(h.storage.openRead.mock.calls.map((c) => c.arguments[0]), Array(2).fill(`/var/backups/pg/${FILENAME}`), 'hashed, then listed');
     assert.deepEqual(child.stdin.bytes, Buffer.concat(FILE), 'an unencoded file reaches pg_restore as it is');
   });
 
@@ -83,15 +89,13 @@ describe('BackupIntegrityService.check', () => {
 
     assert.equal(report.valid, false);
     assert.deepEqual(report.checks.map((c) => [c.name, c.ok]), [['file', false]]);
-    assert.equal(h.storage.sha256.mock.callCount(), 0);
+    assert.equal(h.storage.openRead.mock.callCount(), 0);
     assert.equal(h.spawn.mock.callCount(), 0);
   });
 
   it('reports a hash mismatch without running pg_restore', async () => {
     const h = harness(listing(''));
-    h.storage.sha256.mock.mockImplementation(async () => 'd'.repeat(64));
-
-    const report = await h.service.check(h.backup);
+    const report = await h.service.check({ ...h.backup, sha256: 'd'.repeat(64) } as BackupHistory);
 
     assert.equal(report.valid, false);
     assert.equal(report.checks.find((c) => c.name === 'sha256')?.ok, false);
@@ -105,7 +109,7 @@ describe('BackupIntegrityService.check', () => {
     const report = await h.service.check(h.backup);
 
     assert.equal(report.valid, false);
-    assert.match(report.checks[0].detail!, /1024 bytes in \/var\/backups\/pg, 2048 recorded/);
+    assert.match(report.checks[0].detail!, /1024 bytes at \/var\/backups\/pg\/\S+, 2048 recorded/);
   });
 
   it('is invalid when pg_restore cannot read the dump, with its stderr as detail', async () => {
@@ -153,7 +157,7 @@ describe('BackupIntegrityService.check through decoder stages', { timeout: 10_00
     assert.equal(report.checks[3].detail, `${decoded.length} bytes of dump`, 'the last stage reports the decoded size');
     assert.equal(built.length, 2, 'one decoding pass over the file, one feed to pg_restore');
     for (const call of h.pipeline.decoders.mock.calls) assert.deepEqual(call.arguments, [ENCRYPTED_GZIP]);
-    assert.deepEqual(h.storage.openRead.mock.calls.map((c) => c.arguments[0]), Array(2).fill(`/var/backups/pg/${FILENAME}.gz.age`));
+    assert.deepEqual(h.storage.openRead.mock.calls.map((c) => c.arguments[0]), Array(3).fill(`/var/backups/pg/${FILENAME}.gz.age`));
     assert.deepEqual(Buffer.concat(built[0][0].received), Buffer.concat(FILE), 'decryption saw the file');
     assert.deepEqual(child.stdin.bytes, decoded, 'pg_restore reads the decoded dump on stdin');
     for (const stage of built.flat()) assert.ok(stage.kill.mock.callCount() >= 1, `${stage.name} stopped when done`);
@@ -207,7 +211,8 @@ describe('BackupIntegrityService.check through decoder stages', { timeout: 10_00
     const built = withDecoders(h, [['decrypt', {}], ['decompress', { completion: 'pending' }]]);
     h.storage.openRead.mock.mockImplementation(() => {
       const file = Readable.from(FILE);
-      file.once('end', () => built.at(-1)![1].settle(new ProcessFailedError('zstd', 1, null, 'zstd: /*stdin*\\: unsupported format')));
+      // the first read only hashes the file; the decoders exist from the second read on
+      file.once('end', () => built.at(-1)?.[1].settle(new ProcessFailedError('zstd', 1, null, 'zstd: /*stdin*\\: unsupported format')));
       return file;
     });
 
@@ -254,7 +259,7 @@ describe('BackupIntegrityService.check through decoder stages', { timeout: 10_00
     assert.equal(report.valid, true, JSON.stringify(report.checks));
     assert.deepEqual(report.checks.map((c) => c.name), ['file', 'sha256', 'dump']);
     assert.equal(built.length, 1, 'decoders built once, for the pg_restore feed only');
-    assert.equal(h.storage.openRead.mock.callCount(), 1, 'the file is read once');
+    assert.equal(h.storage.openRead.mock.callCount(), 2, 'the file is read twice: to hash it, and to feed pg_restore');
     assert.deepEqual(child.stdin.bytes, unmask(Buffer.concat(FILE)));
   });
 });

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { BackupHistory } from '../../src/backup/backup-history.entity';
 import { BackupIntegrityService } from '../../src/backup/backup-integrity.service';
+import { S3Repository } from '../../src/infra/storage/s3.repository';
 import { BackupRunner, DumpContext } from '../../src/backup/backup-runner.service';
 import { BackupStatus, BackupType } from '../../src/backup/backup.types';
 import { InsufficientStorageException, PgToolsException } from '../../src/common/exceptions';
@@ -129,6 +130,7 @@ function harness(setup: { failWrites?: Error; child?: FakeChild; stages?: Pipeli
     storage as unknown as StorageRepository,
     pipeline.asPipeline(),
     {} as BackupIntegrityService, // verify-after-create is off by default
+    { enabled: false } as S3Repository,
   );
   return { runner, backups, database, pgTools, spawn, storage, pipeline, partial, child, log };
 }

@@ -4,6 +4,8 @@ import { Logger } from '@nestjs/common';
 import { BackupHistory } from '../../src/backup/backup-history.entity';
 import { BackupIntegrityService } from '../../src/backup/backup-integrity.service';
 import { BackupRunner, DumpContext } from '../../src/backup/backup-runner.service';
+import { BackupLocations } from '../../src/backup/backup-locations';
+import { S3Repository } from '../../src/infra/storage/s3.repository';
 import { BackupService } from '../../src/backup/backup.service';
 import { BackupStatus, BackupType } from '../../src/backup/backup.types';
 import {
@@ -116,6 +118,7 @@ function harness() {
     {} as unknown as BackupIntegrityService,
     storage as unknown as StorageRepository,
     settings as unknown as SettingsService,
+    new BackupLocations(options, storage as unknown as StorageRepository, { enabled: false } as S3Repository),
   );
   return { service, backups, lock, runner, storage, settings, operation, release };
 }

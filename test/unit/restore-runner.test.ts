@@ -6,7 +6,6 @@ import { BackupHistory } from '../../src/backup/backup-history.entity';
 import { DatabaseInfoRepository } from '../../src/database/database-info.repository';
 import { PgTools, PgToolsRepository } from '../../src/infra/process/pg-tools.repository';
 import { ProcessFailedError, ProcessRepository, SpawnOptions } from '../../src/infra/process/process.repository';
-import { StorageRepository } from '../../src/infra/storage/storage.repository';
 import { OperationHandle } from '../../src/lock/lock.service';
 import { PgBackupOptions } from '../../src/pg-backup.options';
 import { PipelineStage } from '../../src/pipeline/backup-pipeline.service';
@@ -191,11 +190,11 @@ function runHarness(script: FakeChild, stages: () => PipelineStage[] = () => [])
     database as unknown as DatabaseInfoRepository,
     { forServer: mock.fn(async () => tools) } as unknown as PgToolsRepository,
     { spawn } as unknown as ProcessRepository,
-    storage as unknown as StorageRepository,
     pipeline.asPipeline(),
   );
   const backup = { id: 'b-1', filename: 'shop-manual-20250601T120000Z-0a1b2c3d.dump', compression: 'none', encrypted: false } as BackupHistory;
-  return { runner, spawn, psql, psqlStdin, storage, pipeline, backup };
+  const source = { location: `/var/backups/pg/${backup.filename}`, open: () => storage.openRead(`/var/backups/pg/${backup.filename}`) };
+  return { runner, spawn, psql, psqlStdin, storage, pipeline, backup, source };
 }
 
 describe('RestoreRunner.run', { timeout: 10_000 }, () => {
@@ -204,7 +203,7 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
     script.exit(0);
     const h = runHarness(script);
 
-    const outcome = await h.runner.run('r-1', h.backup, `/var/backups/pg/${h.backup.filename}`, operation().handle);
+    const outcome = await h.runner.run('r-1', h.backup, h.source, operation().handle);
 
     assert.deepEqual(outcome, { terminatedPids: [] });
     assert.equal(h.psqlStdin.bytes.toString(), `BEGIN;\n${WIPE}\n${Buffer.concat(SCRIPT).toString()}`);
@@ -230,7 +229,7 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
     const h = runHarness(script, () => [decrypt, decompress]);
     const backup = { ...h.backup, filename: `${h.backup.filename}.zst.age`, compression: 'zstd', encrypted: true };
 
-    await h.runner.run('r-3', backup, `/var/backups/pg/${h.backup.filename}`, operation().handle);
+    await h.runner.run('r-3', backup, h.source, operation().handle);
 
     assert.deepEqual(h.pipeline.decoders.mock.calls[0].arguments, [{ compression: 'zstd', encrypted: true }]);
     assert.deepEqual(script.stdin.bytes, unmask(Buffer.concat(FILE)), 'pg_restore reads the decoded file');
@@ -244,7 +243,7 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
     const decompress = fakeStage('decompress');
     const h = runHarness(script, () => [decrypt, decompress]);
 
-    await assert.rejects(h.runner.run('r-4', { ...h.backup, encrypted: true }, `/var/backups/pg/${h.backup.filename}`, operation().handle), /chunk 0 does not authenticate/);
+    await assert.rejects(h.runner.run('r-4', { ...h.backup, encrypted: true }, h.source, operation().handle), /chunk 0 does not authenticate/);
 
     const sent = h.psqlStdin.bytes.toString();
     assert.ok(!sent.includes('COMMIT'), 'psql never saw a COMMIT, so the transaction rolls back');
@@ -263,7 +262,7 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
       return file;
     });
 
-    await assert.rejects(h.runner.run('r-5', { ...h.backup, compression: 'zstd' }, `/var/backups/pg/${h.backup.filename}`, operation().handle), /zstd exited with code 1/);
+    await assert.rejects(h.runner.run('r-5', { ...h.backup, compression: 'zstd' }, h.source, operation().handle), /zstd exited with code 1/);
 
     assert.ok(!h.psqlStdin.bytes.toString().includes('COMMIT'));
   });
@@ -273,7 +272,7 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
     script.exit(1, 'pg_restore: error: could not uncompress data: invalid distance too far back');
     const h = runHarness(script);
 
-    await assert.rejects(h.runner.run('r-2', h.backup, `/var/backups/pg/${h.backup.filename}`, operation().handle), /invalid distance too far back/);
+    await assert.rejects(h.runner.run('r-2', h.backup, h.source, operation().handle), /invalid distance too far back/);
 
     const sent = h.psqlStdin.bytes.toString();
     assert.ok(sent.startsWith('BEGIN;\n'));
