@@ -35,7 +35,14 @@ export class BackupImportService {
     return this.lock.runExclusive('import', randomUUID(), actor, async () => {
       const result: ImportResult = { imported: [], skipped: [] };
       for (const location of this.locations.all()) {
-        const manifests = (await location.list()).filter((name) => name.endsWith(MANIFEST_SUFFIX));
+        let names: string[];
+        try {
+          names = await location.list();
+        } catch (error) {
+          result.skipped.push({ file: `${location.kind} storage`, reason: `cannot list: ${(error as Error).message}` });
+          continue;
+        }
+        const manifests = names.filter((name) => name.endsWith(MANIFEST_SUFFIX));
         for (const name of manifests.sort()) {
           const reason = await this.importOne(location, name).catch((error: Error) => error.message);
           if (reason === null) result.imported.push(name.slice(0, -MANIFEST_SUFFIX.length));

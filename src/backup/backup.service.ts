@@ -123,7 +123,11 @@ export class BackupService implements OnModuleInit {
     const saved = await this.backups.save(backup);
     if (saved.status === BackupStatus.Completed) {
       for (const location of this.locations.all()) {
-        if ((await location.size(saved.filename)) !== null) await location.writeText(saved.filename + MANIFEST_SUFFIX, JSON.stringify(saved, null, 2));
+        try {
+          if ((await location.size(saved.filename)) !== null) await location.writeText(saved.filename + MANIFEST_SUFFIX, JSON.stringify(saved, null, 2));
+        } catch (error) {
+          this.logger.warn(`manifest at ${location.describe(saved.filename)} not updated: ${(error as Error).message}`);
+        }
       }
     }
     return saved;
@@ -141,10 +145,15 @@ export class BackupService implements OnModuleInit {
     await this.backups.delete({ id: backup.id });
   }
 
+  /** Removes every copy; an unreachable location (S3 down) is logged, never blocks the rest. */
   private async deleteFiles(backup: BackupHistory): Promise<void> {
     for (const location of this.locations.all()) {
-      await location.remove(backup.filename);
-      await location.remove(backup.filename + MANIFEST_SUFFIX);
+      try {
+        await location.remove(backup.filename);
+        await location.remove(backup.filename + MANIFEST_SUFFIX);
+      } catch (error) {
+        this.logger.warn(`could not remove ${location.describe(backup.filename)}: ${(error as Error).message}`);
+      }
     }
   }
 

@@ -86,5 +86,13 @@ describe('S3-compatible storage (a real S3 server on 127.0.0.1)', () => {
     assert.ok(copy.error);
     const verify = (await server.request('POST', `/backups/${backup.id}/verify`, { token: admin })).json;
     assert.equal(verify.valid, true, 'the local copy is intact');
+    // nothing else depends on S3 being up
+    assert.equal((await server.request('PATCH', `/backups/${backup.id}`, { token: admin, body: { notes: 'S3 was down' } })).status, 200);
+    const imported = (await server.request('POST', '/backups/import', { token: admin })).json;
+    assert.ok(imported.skipped.some((s: any) => s.file === 's3 storage' && /cannot list/.test(s.reason)), JSON.stringify(imported));
+    assert.equal((await server.request('DELETE', `/backups/${backup.id}`, { token: admin })).status, 204);
+    const next = await server.request('POST', '/backups', { token: admin, body: {} });
+    assert.equal(next.status, 202, 'crash recovery and the lock do not need S3');
+    assert.equal((await server.waitDone(`/backups/${next.json.id}`, admin)).status, 'completed');
   });
 });
