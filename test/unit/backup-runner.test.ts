@@ -1,3 +1,4 @@
+import { backupRow, PG16_TOOLS } from './support/fixtures';
 import { describe, it, beforeEach, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { Logger } from '@nestjs/common';
@@ -7,7 +8,7 @@ import { BackupHistory } from '../../src/backup/backup-history.entity';
 import { BackupIntegrityService } from '../../src/backup/backup-integrity.service';
 import { S3Repository } from '../../src/infra/storage/s3.repository';
 import { BackupRunner, DumpContext } from '../../src/backup/backup-runner.service';
-import { BackupStatus, BackupType } from '../../src/backup/backup.types';
+import { BackupStatus } from '../../src/backup/backup.types';
 import { InsufficientStorageException, PgToolsException } from '../../src/common/exceptions';
 import { DatabaseInfoRepository } from '../../src/database/database-info.repository';
 import { PgToolsRepository } from '../../src/infra/process/pg-tools.repository';
@@ -39,40 +40,13 @@ const options: PgBackupOptions = {
 
 const context: DumpContext = {
   server: { database: 'shop', version: '16.4', major: 16 },
-  tools: {
-    binDir: '/usr/lib/postgresql/16/bin',
-    pgDump: '/usr/lib/postgresql/16/bin/pg_dump',
-    pgRestore: '/usr/lib/postgresql/16/bin/pg_restore',
-    psql: '/usr/lib/postgresql/16/bin/psql',
-    pgDumpVersion: 'pg_dump (PostgreSQL) 16.4',
-    major: 16,
-  },
+  tools: PG16_TOOLS,
   // the fake pipeline has no stages: pg_dump's bytes reach the file as they are
   format: { compression: 'none', encrypted: false },
 };
 
 function runningRow(): BackupHistory {
-  return {
-    id: '0a1b2c3d-0000-4000-8000-000000000001',
-    status: BackupStatus.Running,
-    type: BackupType.Manual,
-    filename: FILENAME,
-    sizeBytes: 0,
-    sha256: null,
-    compression: 'none',
-    encrypted: false,
-    createdBy: 'alice',
-    createdAt: new Date(Date.now() - 5_000),
-    finishedAt: null,
-    durationMs: null,
-    notes: null,
-    tags: [],
-    error: null,
-    verifiedAt: null,
-    metadata: null,
-    pinned: false,
-    copies: [],
-  };
+  return backupRow({ filename: FILENAME, createdAt: new Date(Date.now() - 5_000) });
 }
 
 function fakePartial(path: string, log: string[], failWrites?: Error) {

@@ -1,3 +1,4 @@
+import { backupRow } from './support/fixtures';
 import { describe, it, beforeEach, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { Logger } from '@nestjs/common';
@@ -67,27 +68,15 @@ function heldOperation(id = 'op') {
 }
 
 function storedBackup(id: string, status: BackupStatus): BackupHistory {
-  return {
+  const completed = status === BackupStatus.Completed;
+  return backupRow({
     id,
     status,
-    type: BackupType.Manual,
     filename: `shop-manual-20250601T120000Z-${id.slice(0, 8)}.dump`,
-    sizeBytes: status === BackupStatus.Completed ? 1234 : 0,
-    sha256: status === BackupStatus.Completed ? 'a'.repeat(64) : null,
+    sizeBytes: completed ? 1234 : 0,
+    sha256: completed ? 'a'.repeat(64) : null,
     compression: 'gzip',
-    encrypted: false,
-    createdBy: 'alice',
-    createdAt: new Date('2025-06-01T12:00:00Z'),
-    finishedAt: null,
-    durationMs: null,
-    notes: null,
-    tags: [],
-    error: null,
-    verifiedAt: null,
-    metadata: null,
-    pinned: false,
-    copies: [],
-  };
+  });
 }
 
 function harness() {

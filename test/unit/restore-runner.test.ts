@@ -1,10 +1,11 @@
+import { PG16_TOOLS } from './support/fixtures';
 import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { Logger } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { BackupHistory } from '../../src/backup/backup-history.entity';
 import { DatabaseInfoRepository } from '../../src/database/database-info.repository';
-import { PgTools, PgToolsRepository } from '../../src/infra/process/pg-tools.repository';
+import { PgToolsRepository } from '../../src/infra/process/pg-tools.repository';
 import { ProcessFailedError, ProcessRepository, SpawnOptions } from '../../src/infra/process/process.repository';
 import { OperationHandle } from '../../src/lock/lock.service';
 import { PgBackupOptions } from '../../src/pg-backup.options';
@@ -153,14 +154,7 @@ describe('restoreInput', { timeout: 10_000 }, () => {
   });
 });
 
-const tools: PgTools = {
-  binDir: '/usr/lib/postgresql/16/bin',
-  pgDump: '/usr/lib/postgresql/16/bin/pg_dump',
-  pgRestore: '/usr/lib/postgresql/16/bin/pg_restore',
-  psql: '/usr/lib/postgresql/16/bin/psql',
-  pgDumpVersion: 'pg_dump (PostgreSQL) 16.4',
-  major: 16,
-};
+const tools = PG16_TOOLS;
 
 const FILE = [Buffer.from('PGDMP\x01\x0e\x00'), Buffer.alloc(1024, 9)];
 
