@@ -59,6 +59,13 @@ export class BackupHistory {
   @Column({ type: 'jsonb', default: () => "'[]'" })
   copies!: BackupCopy[];
 
+  /** Moved into a daily ZIP (`archivePath`, relative to the backup directory). */
+  @Column({ type: 'boolean', default: false })
+  archived!: boolean;
+
+  @Column({ name: 'archive_path', type: 'text', nullable: true })
+  archivePath!: string | null;
+
   /** Never removed by retention. */
   @Column({ type: 'boolean', default: false })
   pinned!: boolean;

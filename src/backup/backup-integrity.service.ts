@@ -64,7 +64,7 @@ export class BackupIntegrityService {
    */
   private async findIntactCopy(backup: BackupHistory): Promise<{ source?: BackupSource; file: IntegrityCheck; sha256?: IntegrityCheck }> {
     let failure: { file: IntegrityCheck; sha256?: IntegrityCheck } | undefined;
-    for (const location of this.locations.all()) {
+    for (const location of this.locations.for(backup)) {
       const where = location.describe(backup.filename);
       const size = await location.size(backup.filename).catch((error: Error) => {
         failure ??= { file: { name: 'file', ok: false, detail: `${where}: ${error.message}` } };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { S3Repository } from '../infra/storage/s3.repository';
 import { StorageRepository } from '../infra/storage/storage.repository';
+import { ZipRepository } from '../infra/storage/zip.repository';
 import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 
 /** Bytes of one copy of a backup, wherever it lives. */
@@ -16,7 +17,7 @@ export interface BackupSource {
 
 /** A place that holds backup files and their manifests: the primary directory, the external one, S3. */
 export interface BackupLocation {
-  readonly kind: 'local' | 'external' | 's3';
+  readonly kind: 'archive' | 'local' | 'external' | 's3';
   describe(name: string): string;
   size(name: string): Promise<number | null>;
   open(name: string): Readable;
@@ -24,6 +25,12 @@ export interface BackupLocation {
   writeText(name: string, content: string): Promise<void>;
   remove(name: string): Promise<void>;
   list(): Promise<string[]>;
+}
+
+async function streamToBuffer(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 export async function sha256Of(stream: Readable): Promise<string> {
@@ -44,17 +51,38 @@ export class BackupLocations {
   private readonly locations: BackupLocation[];
 
   constructor(
-    @Inject(PG_BACKUP_OPTIONS) options: PgBackupOptions,
+    @Inject(PG_BACKUP_OPTIONS) private readonly options: PgBackupOptions,
     private readonly storage: StorageRepository,
     private readonly s3: S3Repository,
+    private readonly zips: ZipRepository,
   ) {
     this.locations = [this.directory('local', options.backupDir)];
     if (options.externalDir) this.locations.push(this.directory('external', options.externalDir));
     if (s3.enabled) this.locations.push(this.bucket());
   }
 
+  /** Where new backups go and where imports look: primary, external directory, S3. */
   all(): BackupLocation[] {
     return this.locations;
+  }
+
+  /** Where this backup's copies may be: its archive ZIP first when archived, then all the others. */
+  for(backup: { archivePath: string | null }): BackupLocation[] {
+    return backup.archivePath ? [this.archive(join(this.options.backupDir, backup.archivePath)), ...this.locations] : this.locations;
+  }
+
+  private archive(zipPath: string): BackupLocation {
+    const zips = this.zips;
+    return {
+      kind: 'archive',
+      describe: (name) => `${zipPath}:${name}`,
+      size: async (name) => (await zips.entries(zipPath)).get(name) ?? null,
+      open: (name) => zips.openEntry(zipPath, name),
+      readText: async (name) => (await streamToBuffer(zips.openEntry(zipPath, name))).toString('utf8'),
+      writeText: (name, content) => zips.rewrite(zipPath, [{ name, content }]),
+      remove: (name) => zips.rewrite(zipPath, [], new Set([name])),
+      list: async () => [],
+    };
   }
 
   private directory(kind: 'local' | 'external', dir: string): BackupLocation {

@@ -71,6 +71,8 @@ export class BackupUploadService {
         metadata: null,
         copies: [],
         pinned: false,
+        archived: false,
+        archivePath: null,
       });
       try {
         await this.storage.renameDurably(received.partial.path, path);

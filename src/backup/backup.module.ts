@@ -6,6 +6,7 @@ import { LockModule } from '../lock/lock.module';
 import { PG_BACKUP_CONNECTION } from '../pg-backup.options';
 import { SettingsModule } from '../settings/settings.module';
 import { BackupHistory } from './backup-history.entity';
+import { BackupArchiveService } from './backup-archive.service';
 import { BackupImportService } from './backup-import.service';
 import { BackupLocations } from './backup-locations';
 import { BackupUploadService } from './backup-upload.service';
@@ -16,7 +17,7 @@ import { BackupService } from './backup.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([BackupHistory], PG_BACKUP_CONNECTION), AuthModule, InfraModule, LockModule, SettingsModule],
-  providers: [BackupService, BackupRunner, BackupIntegrityService, BackupImportService, BackupUploadService, BackupLocations],
+  providers: [BackupService, BackupRunner, BackupIntegrityService, BackupImportService, BackupUploadService, BackupLocations, BackupArchiveService],
   controllers: [BackupController],
   exports: [BackupService, BackupIntegrityService],
 })

@@ -10,6 +10,7 @@ import { LockService, OperationHandle } from '../lock/lock.service';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { SettingsService } from '../settings/settings.service';
 import { BackupHistory } from './backup-history.entity';
+import { BackupArchiveService } from './backup-archive.service';
 import { BackupIntegrityService, IntegrityReport } from './backup-integrity.service';
 import { BackupLocations } from './backup-locations';
 import { backupDirs, backupFilename, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
@@ -23,6 +24,7 @@ import { ListBackupsQuery } from './dto/list-backups.query';
 export interface CleanupPreview {
   delete: { id: string; filename: string; createdAt: Date }[];
   keep: { id: string; reasons: KeepReason[] }[];
+  archive: { id: string; filename: string; createdAt: Date }[];
 }
 
 export interface BackupStats {
@@ -49,6 +51,7 @@ export class BackupService implements OnModuleInit {
     private readonly storage: StorageRepository,
     private readonly settings: SettingsService,
     private readonly locations: BackupLocations,
+    private readonly archive: BackupArchiveService,
   ) {}
 
   onModuleInit(): void {
@@ -99,7 +102,7 @@ export class BackupService implements OnModuleInit {
   /** Streams the first copy whose size matches the record: primary, external directory, then S3. */
   async download(id: string): Promise<StreamableFile> {
     const backup = await this.completed(id, 'downloaded');
-    for (const location of this.locations.all()) {
+    for (const location of this.locations.for(backup)) {
       if ((await location.size(backup.filename).catch(() => null)) !== backup.sizeBytes) continue;
       return new StreamableFile(location.open(backup.filename), {
         type: 'application/octet-stream',
@@ -122,7 +125,7 @@ export class BackupService implements OnModuleInit {
     Object.assign(backup, whereDefined({ pinned: dto.pinned, notes: dto.notes, tags: dto.tags }));
     const saved = await this.backups.save(backup);
     if (saved.status === BackupStatus.Completed) {
-      for (const location of this.locations.all()) {
+      for (const location of this.locations.for(saved)) {
         try {
           if ((await location.size(saved.filename)) !== null) await location.writeText(saved.filename + MANIFEST_SUFFIX, JSON.stringify(saved, null, 2));
         } catch (error) {
@@ -147,7 +150,7 @@ export class BackupService implements OnModuleInit {
 
   /** Removes every copy; an unreachable location (S3 down) is logged, never blocks the rest. */
   private async deleteFiles(backup: BackupHistory): Promise<void> {
-    for (const location of this.locations.all()) {
+    for (const location of this.locations.for(backup)) {
       try {
         await location.remove(backup.filename);
         await location.remove(backup.filename + MANIFEST_SUFFIX);
@@ -157,25 +160,31 @@ export class BackupService implements OnModuleInit {
     }
   }
 
-  /** What retention would delete now, and which rule keeps each survivor. */
+  /** What retention would delete now, which rule keeps each survivor, and what would be archived. */
   async cleanupPreview(): Promise<CleanupPreview> {
-    const { retention } = await this.settings.get();
+    const { retention, archiveAfterDays } = await this.settings.get();
     const completed = await this.backups.find({ where: { status: BackupStatus.Completed }, order: { createdAt: 'DESC' } });
     const plan = retentionPlan(completed, retention);
     const byId = new Map(completed.map((b) => [b.id, b]));
+    const doomed = new Set(plan.delete);
+    const due = archiveAfterDays ? [...(await this.archive.candidates(archiveAfterDays)).values()].flat() : [];
+    const summary = (b: BackupHistory) => ({ id: b.id, filename: b.filename, createdAt: b.createdAt });
     return {
-      delete: plan.delete.map((id) => ({ id, filename: byId.get(id)!.filename, createdAt: byId.get(id)!.createdAt })),
+      delete: plan.delete.map((id) => summary(byId.get(id)!)),
       keep: plan.keep,
+      archive: due.filter((b) => !doomed.has(b.id)).map(summary),
     };
   }
 
-  /** Applies the retention policy now, under the lock. Archiving arrives with archive storage. */
+  /** Applies the retention policy, then archives what is older than `archiveAfterDays`, under the lock. */
   async cleanup(actor: string): Promise<{ deleted: number; archived: number }> {
     return this.lock.runExclusive('cleanup', randomUUID(), actor, async () => {
       const { delete: doomed } = await this.cleanupPreview();
       for (const { id } of doomed) await this.deleteBackup(await this.get(id));
       if (doomed.length) this.logger.log(`retention removed ${doomed.length} backup(s)`);
-      return { deleted: doomed.length, archived: 0 };
+      const { archiveAfterDays } = await this.settings.get();
+      const archived = archiveAfterDays ? await this.archive.archiveDue(archiveAfterDays) : 0;
+      return { deleted: doomed.length, archived };
     });
   }
 
@@ -241,6 +250,8 @@ export class BackupService implements OnModuleInit {
         metadata: null,
         copies: [],
         pinned: false,
+        archived: false,
+        archivePath: null,
       }),
     );
     return { row, context, config };

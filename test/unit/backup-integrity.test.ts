@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { BackupHistory } from '../../src/backup/backup-history.entity';
 import { BackupLocations } from '../../src/backup/backup-locations';
 import { S3Repository } from '../../src/infra/storage/s3.repository';
+import { ZipRepository } from '../../src/infra/storage/zip.repository';
 import { BackupIntegrityService } from '../../src/backup/backup-integrity.service';
 import { DatabaseInfoRepository } from '../../src/database/database-info.repository';
 import { PgToolsRepository } from '../../src/infra/process/pg-tools.repository';
@@ -31,6 +32,7 @@ function harness(listing: FakeChild) {
     { backupDir: '/var/backups/pg' } as PgBackupOptions,
     storage as unknown as StorageRepository,
     { enabled: false } as S3Repository,
+    {} as ZipRepository,
   );
   const service = new BackupIntegrityService(
     locations,

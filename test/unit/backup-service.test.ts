@@ -5,8 +5,10 @@ import { Logger } from '@nestjs/common';
 import { BackupHistory } from '../../src/backup/backup-history.entity';
 import { BackupIntegrityService } from '../../src/backup/backup-integrity.service';
 import { BackupRunner, DumpContext } from '../../src/backup/backup-runner.service';
+import { BackupArchiveService } from '../../src/backup/backup-archive.service';
 import { BackupLocations } from '../../src/backup/backup-locations';
 import { S3Repository } from '../../src/infra/storage/s3.repository';
+import { ZipRepository } from '../../src/infra/storage/zip.repository';
 import { BackupService } from '../../src/backup/backup.service';
 import { BackupStatus, BackupType } from '../../src/backup/backup.types';
 import {
@@ -107,7 +109,8 @@ function harness() {
     {} as unknown as BackupIntegrityService,
     storage as unknown as StorageRepository,
     settings as unknown as SettingsService,
-    new BackupLocations(options, storage as unknown as StorageRepository, { enabled: false } as S3Repository),
+    new BackupLocations(options, storage as unknown as StorageRepository, { enabled: false } as S3Repository, {} as ZipRepository),
+    {} as BackupArchiveService, // archiving is off in these tests
   );
   return { service, backups, lock, runner, storage, settings, operation, release };
 }

@@ -39,6 +39,8 @@ function backup(status: BackupStatus, id = BACKUP_ID): BackupHistory {
     metadata: null,
     pinned: false,
     copies: [],
+    archived: false,
+    archivePath: null,
   };
 }
 

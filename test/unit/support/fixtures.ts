@@ -34,6 +34,8 @@ export function backupRow(overrides: Partial<BackupHistory> = {}): BackupHistory
     metadata: null,
     pinned: false,
     copies: [],
+    archived: false,
+    archivePath: null,
     ...overrides,
   };
 }
