@@ -66,6 +66,10 @@ export class BackupHistory {
   @Column({ name: 'archive_path', type: 'text', nullable: true })
   archivePath!: string | null;
 
+  /** The last verification (a scrub or POST verify) found no intact copy; `error` says why. */
+  @Column({ type: 'boolean', default: false })
+  damaged!: boolean;
+
   /** Never removed by retention. */
   @Column({ type: 'boolean', default: false })
   pinned!: boolean;

@@ -73,6 +73,7 @@ export class BackupUploadService {
         pinned: false,
         archived: false,
         archivePath: null,
+        damaged: false,
       });
       try {
         await this.storage.renameDurably(received.partial.path, path);

@@ -4,6 +4,7 @@ import { Actor } from '../auth/actor.decorator';
 import { AdminApi } from '../auth/admin-api.decorator';
 import { Audited, AuditedWhenDenied } from '../audit/audited.decorator';
 import { BackupImportService } from './backup-import.service';
+import { BackupScrubService } from './backup-scrub.service';
 import { BackupUploadService } from './backup-upload.service';
 import { BackupService } from './backup.service';
 import { CleanupQuery } from './dto/cleanup.query';
@@ -18,6 +19,7 @@ export class BackupController {
     private readonly backups: BackupService,
     private readonly importer: BackupImportService,
     private readonly uploads: BackupUploadService,
+    private readonly scrubber: BackupScrubService,
   ) {}
 
   @Post()
@@ -52,6 +54,13 @@ export class BackupController {
   @Audited('backup.upload')
   upload(@Actor() actor: string, @Req() request: Request) {
     return this.uploads.upload(actor, request.headers['content-type'], request);
+  }
+
+  @Post('scrub')
+  @HttpCode(HttpStatus.OK)
+  @Audited('backup.scrub')
+  scrub(@Actor() actor: string) {
+    return this.scrubber.scrub(actor);
   }
 
   @Post('import')

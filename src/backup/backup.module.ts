@@ -8,6 +8,7 @@ import { SettingsModule } from '../settings/settings.module';
 import { BackupHistory } from './backup-history.entity';
 import { BackupArchiveService } from './backup-archive.service';
 import { BackupImportService } from './backup-import.service';
+import { BackupScrubService } from './backup-scrub.service';
 import { BackupLocations } from './backup-locations';
 import { BackupUploadService } from './backup-upload.service';
 import { BackupIntegrityService } from './backup-integrity.service';
@@ -17,7 +18,7 @@ import { BackupService } from './backup.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([BackupHistory], PG_BACKUP_CONNECTION), AuthModule, InfraModule, LockModule, SettingsModule],
-  providers: [BackupService, BackupRunner, BackupIntegrityService, BackupImportService, BackupUploadService, BackupLocations, BackupArchiveService],
+  providers: [BackupService, BackupRunner, BackupIntegrityService, BackupImportService, BackupUploadService, BackupLocations, BackupArchiveService, BackupScrubService],
   controllers: [BackupController],
   exports: [BackupService, BackupIntegrityService],
 })

@@ -116,7 +116,7 @@ export class BackupService implements OnModuleInit {
   async verify(id: string): Promise<IntegrityReport> {
     const backup = await this.completed(id, 'verified');
     const report = await this.integrity.check(backup);
-    if (report.valid) await this.backups.update({ id }, { verifiedAt: new Date() });
+    await this.backups.update({ id }, report.valid ? { verifiedAt: new Date(), damaged: false } : { damaged: true });
     return report;
   }
 
@@ -252,6 +252,7 @@ export class BackupService implements OnModuleInit {
         pinned: false,
         archived: false,
         archivePath: null,
+        damaged: false,
       }),
     );
     return { row, context, config };

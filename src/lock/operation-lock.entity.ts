@@ -1,8 +1,8 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { bigintToNumber } from '../database/column-transformers';
 
-/** Backups and restores; `delete`, `cleanup`, `import` and `upload` hold the lock so no file changes under a running operation. */
-export type OperationType = 'backup' | 'restore' | 'delete' | 'cleanup' | 'import' | 'upload';
+/** Backups and restores; `delete`, `cleanup`, `import`, `upload` and `scrub` hold the lock so no file changes under a running operation. */
+export type OperationType = 'backup' | 'restore' | 'delete' | 'cleanup' | 'import' | 'upload' | 'scrub';
 
 /**
  * Who holds the advisory lock, for display. The advisory lock is the truth: a row whose

@@ -36,6 +36,14 @@ export class BackupConfigRow {
   @Column({ name: 'verify_after_create', type: 'boolean' })
   verifyAfterCreate!: boolean;
 
+  /** Re-verify every stored backup this often (null = no scrub). */
+  @Column({ name: 'scrub_interval_hours', type: 'integer', nullable: true })
+  scrubIntervalHours!: number | null;
+
+  /** When a scrub last finished, on any instance. */
+  @Column({ name: 'last_scrub_at', type: 'timestamptz', nullable: true })
+  lastScrubAt!: Date | null;
+
   @Column({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
 

@@ -16,6 +16,9 @@ export interface BackupConfig {
   archiveAfterDays: number | null;
   compression: Compression;
   verifyAfterCreate: boolean;
+  scrubIntervalHours: number | null;
+  /** Read-only: when a scrub last finished. */
+  lastScrubAt: Date | null;
   /** Read-only: when the schedule fires next, if enabled. */
   nextRunAt: Date | null;
   updatedAt: Date;
@@ -44,6 +47,8 @@ export class SettingsService implements OnModuleInit {
         archiveAfterDays: null,
         compression: this.options.initialCompression ?? 'zstd',
         verifyAfterCreate: false,
+        scrubIntervalHours: null,
+        lastScrubAt: null,
         updatedAt: new Date(),
         updatedBy: null,
       })
@@ -63,6 +68,11 @@ export class SettingsService implements OnModuleInit {
     return this.present(await this.rows.save(row));
   }
 
+  /** Records a finished scrub (read by every instance to decide when the next is due). */
+  async recordScrub(at: Date): Promise<void> {
+    await this.rows.update({ id: CONFIG_ROW_ID }, { lastScrubAt: at });
+  }
+
   private present(row: BackupConfigRow): BackupConfig {
     return {
       enabled: row.enabled,
@@ -71,6 +81,8 @@ export class SettingsService implements OnModuleInit {
       archiveAfterDays: row.archiveAfterDays,
       compression: row.compression,
       verifyAfterCreate: row.verifyAfterCreate,
+      scrubIntervalHours: row.scrubIntervalHours,
+      lastScrubAt: row.lastScrubAt,
       nextRunAt: row.enabled && row.schedule ? nextRun(row.schedule) : null,
       updatedAt: row.updatedAt,
       updatedBy: row.updatedBy,

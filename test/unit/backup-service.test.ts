@@ -48,6 +48,8 @@ const config: BackupConfig = {
   schedule: null,
   retention: { keepLast: 7, maxAgeDays: 0, daily: 0, weekly: 0, monthly: 0 },
   archiveAfterDays: null,
+  scrubIntervalHours: null,
+  lastScrubAt: null,
   compression: 'gzip',
   verifyAfterCreate: false,
   nextRunAt: null,

@@ -41,6 +41,7 @@ function backup(status: BackupStatus, id = BACKUP_ID): BackupHistory {
     copies: [],
     archived: false,
     archivePath: null,
+    damaged: false,
   };
 }
 

@@ -86,4 +86,11 @@ export class UpdateConfigDto {
   @IsOptional()
   @IsBoolean()
   verifyAfterCreate?: boolean;
+
+  /** null turns the periodic scrub off. */
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @IsInt()
+  @Min(1)
+  @Max(8760)
+  scrubIntervalHours?: number | null;
 }

@@ -36,6 +36,7 @@ export function backupRow(overrides: Partial<BackupHistory> = {}): BackupHistory
     copies: [],
     archived: false,
     archivePath: null,
+    damaged: false,
     ...overrides,
   };
 }

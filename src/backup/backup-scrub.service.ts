@@ -1,0 +1,85 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { Repository } from 'typeorm';
+import { OperationInProgressException } from '../common/exceptions';
+import { LockService } from '../lock/lock.service';
+import { PG_BACKUP_CONNECTION } from '../pg-backup.options';
+import { BackupConfig, SettingsService } from '../settings/settings.service';
+import { BackupHistory } from './backup-history.entity';
+import { BackupIntegrityService } from './backup-integrity.service';
+import { BackupStatus } from './backup.types';
+
+const TICK_MS = 60_000;
+
+export interface ScrubResult {
+  checked: number;
+  /** Ids of the backups found without an intact copy. */
+  damaged: string[];
+}
+
+export function isScrubDue(config: Pick<BackupConfig, 'scrubIntervalHours' | 'lastScrubAt'>, now: Date): boolean {
+  if (!config.scrubIntervalHours) return false;
+  return !config.lastScrubAt || now.getTime() - config.lastScrubAt.getTime() >= config.scrubIntervalHours * 3_600_000;
+}
+
+/**
+ * The periodic scrub (`scrubIntervalHours`): re-verifies every completed backup in full and marks
+ * the ones without an intact copy `damaged`. Every instance checks once a minute whether one is
+ * due; the operation lock and the shared `lastScrubAt` make one instance run it.
+ */
+@Injectable()
+export class BackupScrubService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(BackupScrubService.name);
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @InjectRepository(BackupHistory, PG_BACKUP_CONNECTION) private readonly backups: Repository<BackupHistory>,
+    private readonly settings: SettingsService,
+    private readonly lock: LockService,
+    private readonly integrity: BackupIntegrityService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.runIfDue(), TICK_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  async runIfDue(now = new Date()): Promise<ScrubResult | null> {
+    try {
+      if (!isScrubDue(await this.settings.get(), now)) return null;
+      return await this.scrub('scheduler', { onlyIfDue: true });
+    } catch (error) {
+      // another operation holds the lock: the next tick tries again
+      if (!(error instanceof OperationInProgressException)) this.logger.error(`scrub failed: ${(error as Error).message}`);
+      return null;
+    }
+  }
+
+  /** Verifies every completed backup now, under the lock. */
+  async scrub(actor: string, { onlyIfDue = false } = {}): Promise<ScrubResult | null> {
+    return this.lock.runExclusive('scrub', randomUUID(), actor, async () => {
+      // another instance may have scrubbed while this one waited for its tick
+      if (onlyIfDue && !isScrubDue(await this.settings.get(), new Date())) return null;
+      const result: ScrubResult = { checked: 0, damaged: [] };
+      for (const backup of await this.backups.find({ where: { status: BackupStatus.Completed }, order: { createdAt: 'ASC' } })) {
+        const report = await this.integrity.check(backup);
+        result.checked++;
+        if (report.valid) {
+          await this.backups.update({ id: backup.id }, { damaged: false, verifiedAt: new Date() });
+          continue;
+        }
+        const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+        await this.backups.update({ id: backup.id }, { damaged: true, error: `scrub ${new Date().toISOString()}: ${failed.join('; ')}` });
+        result.damaged.push(backup.id);
+        this.logger.error(`backup ${backup.id} is damaged: ${failed.join('; ')}`);
+      }
+      await this.settings.recordScrub(new Date());
+      return result;
+    });
+  }
+}
