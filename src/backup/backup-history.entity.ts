@@ -74,3 +74,28 @@ export class BackupHistory {
   @Column({ type: 'boolean', default: false })
   pinned!: boolean;
 }
+
+type NewBackupFields = Pick<
+  BackupHistory,
+  'id' | 'status' | 'type' | 'filename' | 'sizeBytes' | 'sha256' | 'compression' | 'encrypted' | 'createdBy' | 'createdAt'
+> &
+  Partial<BackupHistory>;
+
+/** A new history row: the given fields, everything else at its starting value. */
+export function newBackupRow(fields: NewBackupFields): BackupHistory {
+  return Object.assign(new BackupHistory(), {
+    finishedAt: null,
+    durationMs: null,
+    notes: null,
+    tags: [],
+    error: null,
+    verifiedAt: null,
+    metadata: null,
+    copies: [],
+    pinned: false,
+    archived: false,
+    archivePath: null,
+    damaged: false,
+    ...fields,
+  });
+}

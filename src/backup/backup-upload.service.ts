@@ -11,7 +11,7 @@ import { PartialFile, StorageRepository } from '../infra/storage/storage.reposit
 import { LockService } from '../lock/lock.service';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { BackupFormat } from '../pipeline/backup-format';
-import { BackupHistory } from './backup-history.entity';
+import { BackupHistory, newBackupRow } from './backup-history.entity';
 import { BackupIntegrityService } from './backup-integrity.service';
 import { backupFilename, backupPath, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupStatus, BackupType } from './backup.types';
@@ -51,7 +51,7 @@ export class BackupUploadService {
       const createdAt = new Date();
       const filename = backupFilename((await this.database.server()).database, BackupType.Upload, createdAt, id, received.format);
       const path = backupPath(this.options.backupDir, filename);
-      const backup = this.backups.create({
+      const backup = newBackupRow({
         id,
         status: BackupStatus.Completed,
         type: BackupType.Upload,
@@ -66,14 +66,6 @@ export class BackupUploadService {
         durationMs: 0,
         notes: `uploaded as ${received.originalName}`,
         tags: ['upload'],
-        error: null,
-        verifiedAt: null,
-        metadata: null,
-        copies: [],
-        pinned: false,
-        archived: false,
-        archivePath: null,
-        damaged: false,
       });
       try {
         await this.storage.renameDurably(received.partial.path, path);

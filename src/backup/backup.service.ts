@@ -9,7 +9,7 @@ import { StorageRepository } from '../infra/storage/storage.repository';
 import { LockService, OperationHandle } from '../lock/lock.service';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { SettingsService } from '../settings/settings.service';
-import { BackupHistory } from './backup-history.entity';
+import { BackupHistory, newBackupRow } from './backup-history.entity';
 import { BackupArchiveService } from './backup-archive.service';
 import { BackupIntegrityService, IntegrityReport } from './backup-integrity.service';
 import { BackupLocations } from './backup-locations';
@@ -230,7 +230,7 @@ export class BackupService implements OnModuleInit {
     const context = await this.runner.prepare(config.compression);
     const createdAt = new Date();
     const row = await this.backups.save(
-      this.backups.create({
+      newBackupRow({
         id,
         status: BackupStatus.Running,
         type,
@@ -241,18 +241,8 @@ export class BackupService implements OnModuleInit {
         encrypted: context.format.encrypted,
         createdBy: actor,
         createdAt,
-        finishedAt: null,
-        durationMs: null,
         notes: dto.notes ?? null,
         tags: dto.tags ?? [],
-        error: null,
-        verifiedAt: null,
-        metadata: null,
-        copies: [],
-        pinned: false,
-        archived: false,
-        archivePath: null,
-        damaged: false,
       }),
     );
     return { row, context, config };

@@ -1,3 +1,4 @@
+import { backupRow } from './support/fixtures';
 import { describe, it, beforeEach, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { Logger } from '@nestjs/common';
@@ -19,30 +20,17 @@ Logger.overrideLogger(false);
 const BACKUP_ID = '0a1b2c3d-0000-4000-8000-00000000000b';
 
 function backup(status: BackupStatus, id = BACKUP_ID): BackupHistory {
-  return {
+  return backupRow({
     id,
     status,
-    type: BackupType.Manual,
     filename: `shop-manual-20250601T120000Z-${id.slice(0, 8)}.dump`,
     sizeBytes: 2048,
     sha256: 'a'.repeat(64),
     compression: 'gzip',
-    encrypted: false,
-    createdBy: 'alice',
-    createdAt: new Date('2025-06-01T12:00:00Z'),
     finishedAt: new Date('2025-06-01T12:00:09Z'),
     durationMs: 9000,
-    notes: null,
-    tags: [],
     error: status === BackupStatus.Failed ? 'pg_dump exited with code 1' : null,
-    verifiedAt: null,
-    metadata: null,
-    pinned: false,
-    copies: [],
-    archived: false,
-    archivePath: null,
-    damaged: false,
-  };
+  });
 }
 
 const VALID: IntegrityReport = {
