@@ -57,6 +57,8 @@ export interface PgBackupOptions {
   compressionLevel?: number;
   /** Off when unset. */
   encryption?: EncryptionOptions;
+  /** Absolute paths of directories or files archived beside every dump (a tar through the same pipeline). */
+  includePaths?: string[];
   /** Largest file `POST /backups/upload` accepts (default 10 GiB). */
   maxUploadBytes?: number;
   /** Directory holding pg_dump/pg_restore/psql; found automatically when unset. */

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { bigintToNumber } from '../database/column-transformers';
-import { BackupCopy, BackupMetadata, BackupStatus, BackupType } from './backup.types';
+import { BackupCopy, BackupFilesPart, BackupMetadata, BackupStatus, BackupType } from './backup.types';
 
 @Entity({ name: 'backup_history' })
 export class BackupHistory {
@@ -70,6 +70,10 @@ export class BackupHistory {
   @Column({ type: 'boolean', default: false })
   damaged!: boolean;
 
+  /** The files part (BACKUP_INCLUDE_PATHS), kept in the backup directory beside the dump. */
+  @Column({ type: 'jsonb', nullable: true })
+  files!: BackupFilesPart | null;
+
   /** Never removed by retention. */
   @Column({ type: 'boolean', default: false })
   pinned!: boolean;
@@ -96,6 +100,7 @@ export function newBackupRow(fields: NewBackupFields): BackupHistory {
     archived: false,
     archivePath: null,
     damaged: false,
+    files: null,
     ...fields,
   });
 }

@@ -9,10 +9,11 @@ import { ProcessRepository } from '../infra/process/process.repository';
 import { BackupPipeline, PipelineStage } from '../pipeline/backup-pipeline.service';
 import { BackupFormat, Compression } from '../pipeline/backup-format';
 import { BackupHistory } from './backup-history.entity';
+import { BackupFilesPart } from './backup.types';
 import { BackupLocations, BackupSource, sha256Of } from './backup-locations';
 
 export interface IntegrityCheck {
-  name: 'file' | 'sha256' | PipelineStage['name'] | 'dump';
+  name: 'file' | 'sha256' | PipelineStage['name'] | 'dump' | 'files';
   ok: boolean;
   detail?: string;
 }
@@ -55,7 +56,19 @@ export class BackupIntegrityService {
       if (decoded.some((c) => !c.ok)) return report();
     }
     checks.push(await this.readToc(source, format));
+    if (full && backup.files) checks.push(await this.checkFilesPart(backup.files));
     return report();
+  }
+
+  /** The files part lives in the primary directory only: its size and SHA-256. */
+  private async checkFilesPart(files: BackupFilesPart): Promise<IntegrityCheck> {
+    const local = this.locations.all()[0];
+    const size = await local.size(files.filename);
+    if (size !== files.sizeBytes) return { name: 'files', ok: false, detail: `${files.filename}: ${size ?? 'missing'} bytes, ${files.sizeBytes} recorded` };
+    const sha256 = await sha256Of(local.open(files.filename));
+    return sha256 === files.sha256
+      ? { name: 'files', ok: true, detail: `${files.filename} (${files.paths.join(', ')})` }
+      : { name: 'files', ok: false, detail: `${files.filename} hashes to ${sha256}, ${files.sha256} recorded` };
   }
 
   /**

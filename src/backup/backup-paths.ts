@@ -15,11 +15,16 @@ export function backupFilename(database: string, type: BackupType, createdAt: Da
 
 /** Only names this module produced resolve to a path: no traversal out of the backup directory. */
 export function backupPath(dir: string, filename: string): string {
-  if (!/^[\w.-]+\.dump(\.zst|\.gz)?(\.age)?$/.test(filename) || filename.startsWith('.')) throw new Error(`invalid backup file name: ${filename}`);
+  if (!/^[\w.-]+\.(dump|files\.tar)(\.zst|\.gz)?(\.age)?$/.test(filename) || filename.startsWith('.')) throw new Error(`invalid backup file name: ${filename}`);
   return join(dir, filename);
 }
 
 /** The directories that may hold a backup's file, primary first. */
 export function backupDirs(options: { backupDir: string; externalDir?: string }): string[] {
   return options.externalDir ? [options.backupDir, options.externalDir] : [options.backupDir];
+}
+
+/** `x.dump.zst.age` → `x.files.tar.zst.age`: the files part carries the same layers. */
+export function filesPartName(dumpFilename: string): string {
+  return dumpFilename.replace(/\.dump(?=\.|$)/, '.files.tar');
 }

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { TarArchive } from 'archiver';
 import { createHash, Hash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Repository } from 'typeorm';
@@ -21,8 +23,8 @@ import { PRODUCT_VERSION } from '../product-version';
 import { BackupHistory } from './backup-history.entity';
 import { BackupIntegrityService } from './backup-integrity.service';
 import { sha256Of } from './backup-locations';
-import { backupDirs, backupPath, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
-import { BackupCopy, BackupStatus } from './backup.types';
+import { backupDirs, backupPath, filesPartName, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
+import { BackupCopy, BackupFilesPart, BackupStatus } from './backup.types';
 
 /** Compressed custom dumps of typical data come out well under half the table size. */
 const COMPRESSED_SIZE_RATIO = 0.5;
@@ -107,6 +109,7 @@ export class BackupRunner {
           encryption: this.pipeline.describeEncryption(context.format),
         },
       });
+      backup.files = await this.writeFilesPart(backup, context, operation.signal);
       if (verify) {
         const report = await this.integrity.check(backup);
         const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
@@ -130,6 +133,7 @@ export class BackupRunner {
         await this.storage.remove(path).catch(() => undefined);
         await this.storage.remove(path + MANIFEST_SUFFIX).catch(() => undefined);
       }
+      await this.storage.remove(backupPath(this.options.backupDir, filesPartName(backup.filename))).catch(() => undefined);
       if (this.s3.enabled && backup.copies?.some((c) => c.storage === 's3')) {
         await this.s3.remove(backup.filename).catch(() => undefined);
         await this.s3.remove(backup.filename + MANIFEST_SUFFIX).catch(() => undefined);
@@ -141,6 +145,7 @@ export class BackupRunner {
         status: BackupStatus.Failed,
         sha256: null,
         sizeBytes: 0,
+        files: null,
         error: message,
         finishedAt,
         durationMs: finishedAt.getTime() - backup.createdAt.getTime(),
@@ -149,6 +154,42 @@ export class BackupRunner {
         this.logger.error(`backup ${backup.id}: failure not recorded: ${saveError.message}`);
         return backup;
       });
+    }
+  }
+
+  /**
+   * With BACKUP_INCLUDE_PATHS, a tar of those paths (archiver) through the same compression and
+   * encryption, hashed, written partial → fsync → rename beside the dump.
+   */
+  private async writeFilesPart(backup: BackupHistory, context: DumpContext, signal: AbortSignal): Promise<BackupFilesPart | null> {
+    const paths = this.options.includePaths ?? [];
+    if (!paths.length) return null;
+    const filename = filesPartName(backup.filename);
+    const target = backupPath(this.options.backupDir, filename);
+    const tar = new TarArchive();
+    for (const path of paths) {
+      const name = path.replace(/^\/+/, '');
+      if ((await stat(path)).isDirectory()) tar.directory(path, name);
+      else tar.file(path, { name });
+    }
+    const stages = this.pipeline.encoders(context.format);
+    const partial = await this.storage.createPartial(target + PARTIAL_SUFFIX);
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      const finalized = tar.finalize();
+      await Promise.all([
+        pipeline([tar, ...stages.map((s) => s.stream), hashingTap(hash, (n) => (size += n)), partial.stream], { signal }),
+        finalized,
+        ...stages.map((s) => s.completion),
+      ]);
+      await partial.commit();
+      await this.storage.renameDurably(partial.path, target);
+      return { filename, sizeBytes: size, sha256: hash.digest('hex'), paths };
+    } catch (error) {
+      for (const stage of stages) stage.kill();
+      await partial.discard();
+      throw new Error(`archiving BACKUP_INCLUDE_PATHS failed: ${(error as Error).message}`);
     }
   }
 

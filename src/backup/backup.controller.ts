@@ -8,6 +8,7 @@ import { BackupScrubService } from './backup-scrub.service';
 import { BackupUploadService } from './backup-upload.service';
 import { BackupService } from './backup.service';
 import { CleanupQuery } from './dto/cleanup.query';
+import { DownloadQuery } from './dto/download.query';
 import { CreateBackupDto } from './dto/create-backup.dto';
 import { UpdateBackupDto } from './dto/update-backup.dto';
 import { ListBackupsQuery } from './dto/list-backups.query';
@@ -76,10 +77,11 @@ export class BackupController {
     return this.backups.get(id);
   }
 
+  /** `?part=files` downloads the files part (BACKUP_INCLUDE_PATHS) instead of the dump. */
   @Get(':id/download')
   @Audited('backup.download')
-  download(@Param('id', ParseUUIDPipe) id: string) {
-    return this.backups.download(id);
+  download(@Param('id', ParseUUIDPipe) id: string, @Query() query: DownloadQuery) {
+    return this.backups.download(id, query.part);
   }
 
   @Post(':id/verify')

@@ -13,7 +13,7 @@ import { BackupHistory, newBackupRow } from './backup-history.entity';
 import { BackupArchiveService } from './backup-archive.service';
 import { BackupIntegrityService, IntegrityReport } from './backup-integrity.service';
 import { BackupLocations } from './backup-locations';
-import { backupDirs, backupFilename, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
+import { backupDirs, backupFilename, filesPartName, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupRunner } from './backup-runner.service';
 import { BackupStatus, BackupType } from './backup.types';
 import { KeepReason, retentionPlan } from './retention';
@@ -99,18 +99,21 @@ export class BackupService implements OnModuleInit {
     return backup;
   }
 
-  /** Streams the first copy whose size matches the record: primary, external directory, then S3. */
-  async download(id: string): Promise<StreamableFile> {
+  /** Streams the first copy whose size matches the record (archive, primary, external, S3), or the files part. */
+  async download(id: string, part: 'dump' | 'files' = 'dump'): Promise<StreamableFile> {
     const backup = await this.completed(id, 'downloaded');
-    for (const location of this.locations.for(backup)) {
-      if ((await location.size(backup.filename).catch(() => null)) !== backup.sizeBytes) continue;
-      return new StreamableFile(location.open(backup.filename), {
+    if (part === 'files' && !backup.files) throw new BackupStateException(`backup ${id} has no files part`);
+    const [filename, size, locations] =
+      part === 'files' ? [backup.files!.filename, backup.files!.sizeBytes, this.locations.all().slice(0, 1)] : [backup.filename, backup.sizeBytes, this.locations.for(backup)];
+    for (const location of locations) {
+      if ((await location.size(filename).catch(() => null)) !== size) continue;
+      return new StreamableFile(location.open(filename), {
         type: 'application/octet-stream',
-        disposition: `attachment; filename="${backup.filename}"`,
-        length: backup.sizeBytes,
+        disposition: `attachment; filename="${filename}"`,
+        length: size,
       });
     }
-    throw new BackupStateException(`no intact copy of backup ${id} is left: the file is missing or has the wrong size everywhere`);
+    throw new BackupStateException(`no intact copy of ${filename} is left: the file is missing or has the wrong size everywhere`);
   }
 
   async verify(id: string): Promise<IntegrityReport> {
@@ -150,6 +153,7 @@ export class BackupService implements OnModuleInit {
 
   /** Removes every copy; an unreachable location (S3 down) is logged, never blocks the rest. */
   private async deleteFiles(backup: BackupHistory): Promise<void> {
+    await this.locations.all()[0].remove(filesPartName(backup.filename));
     for (const location of this.locations.for(backup)) {
       try {
         await location.remove(backup.filename);

@@ -32,3 +32,11 @@ export interface BackupCopy {
   error?: string;
   at: string;
 }
+
+/** The tar of BACKUP_INCLUDE_PATHS written beside the dump, through the same pipeline. */
+export interface BackupFilesPart {
+  filename: string;
+  sizeBytes: number;
+  sha256: string;
+  paths: string[];
+}

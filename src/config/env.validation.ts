@@ -26,6 +26,10 @@ export class EnvironmentVariables {
   BACKUP_EXTERNAL_DIR?: string;
 
   @IsOptional()
+  @Matches(/^\/[^,]*(,\s*\/[^,]*)*$/, { message: 'BACKUP_INCLUDE_PATHS must be a comma-separated list of absolute paths' })
+  BACKUP_INCLUDE_PATHS?: string;
+
+  @IsOptional()
   @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'BACKUP_S3_BUCKET must be an S3 bucket name' })
   BACKUP_S3_BUCKET?: string;
 

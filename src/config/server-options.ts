@@ -38,6 +38,7 @@ export function serverOptions(env: EnvironmentVariables, databaseUrl: string, fa
     initialCompression: env.BACKUP_COMPRESSION,
     compressionLevel: env.BACKUP_COMPRESSION_LEVEL,
     encryption: encryptionOptions(env),
+    includePaths: env.BACKUP_INCLUDE_PATHS?.split(',').map((p) => p.trim()).filter(Boolean),
     maxUploadBytes: env.BACKUP_UPLOAD_MAX_MB ? env.BACKUP_UPLOAD_MAX_MB * 1024 * 1024 : undefined,
     pgBinDir: env.PG_BIN_DIR,
     minFreeBytes: (env.BACKUP_MIN_FREE_MB ?? 100) * 1024 * 1024,

@@ -9,6 +9,7 @@ import { BackupPinned1763910000000 } from '../../migrations/1763910000000-Backup
 import { BackupCopies1763920000000 } from '../../migrations/1763920000000-BackupCopies';
 import { BackupArchived1763930000000 } from '../../migrations/1763930000000-BackupArchived';
 import { Scrub1763940000000 } from '../../migrations/1763940000000-Scrub';
+import { BackupFiles1763950000000 } from '../../migrations/1763950000000-BackupFiles';
 
 export const APPLICATION_NAME = 'nestjs-pg-backup';
 export const ENTITIES = [BackupHistory, RestoreHistory, OperationLock, AuditLog, BackupConfigRow];
@@ -21,7 +22,7 @@ export function dataSourceOptions(databaseUrl: string, schema: string): DataSour
     schema,
     applicationName: APPLICATION_NAME,
     entities: ENTITIES,
-    migrations: [InitialSchema1763900000000, BackupPinned1763910000000, BackupCopies1763920000000, BackupArchived1763930000000, Scrub1763940000000],
+    migrations: [InitialSchema1763900000000, BackupPinned1763910000000, BackupCopies1763920000000, BackupArchived1763930000000, Scrub1763940000000, BackupFiles1763950000000],
     migrationsTableName: 'migrations',
     synchronize: false,
     // never CREATE EXTENSION in the user's database (TypeORM would add uuid-ossp to public)

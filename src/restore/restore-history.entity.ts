@@ -9,6 +9,8 @@ export enum RestoreStatus {
 export interface RestoreDetail {
   /** Sessions terminated because they blocked the restore past the grace period. */
   terminatedPids?: number[];
+  /** With `files: true`: where the files went, how many were written, which entries were skipped. */
+  files?: { target: string; restored: number; skipped: string[] };
 }
 
 @Entity({ name: 'restore_history' })

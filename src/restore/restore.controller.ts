@@ -14,8 +14,8 @@ export class RestoreController {
   @Post('backups/:id/restore')
   @HttpCode(HttpStatus.ACCEPTED)
   @Audited('backup.restore')
-  restore(@Actor() actor: string, @Param('id', ParseUUIDPipe) id: string, @Body() _dto: RestoreBackupDto) {
-    return this.restores.start(actor, id);
+  restore(@Actor() actor: string, @Param('id', ParseUUIDPipe) id: string, @Body() dto: RestoreBackupDto) {
+    return this.restores.start(actor, id, { files: dto.files ?? false, filesTarget: dto.filesTarget });
   }
 
   @Get('restores')

@@ -6,13 +6,14 @@ import { InfraModule } from '../infra/infra.module';
 import { LockModule } from '../lock/lock.module';
 import { PG_BACKUP_CONNECTION } from '../pg-backup.options';
 import { RestoreHistory } from './restore-history.entity';
+import { FilesRestoreService } from './files-restore.service';
 import { RestoreRunner } from './restore-runner.service';
 import { RestoreController } from './restore.controller';
 import { RestoreService } from './restore.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([RestoreHistory], PG_BACKUP_CONNECTION), AuthModule, BackupModule, InfraModule, LockModule],
-  providers: [RestoreService, RestoreRunner],
+  providers: [RestoreService, RestoreRunner, FilesRestoreService],
   controllers: [RestoreController],
 })
 export class RestoreModule {}

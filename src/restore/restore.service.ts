@@ -14,8 +14,14 @@ import { BackupNotRestorableException, RestoreNotFoundException } from '../commo
 import { HeldOperation, LockService } from '../lock/lock.service';
 import { PG_BACKUP_CONNECTION } from '../pg-backup.options';
 import { ListRestoresQuery } from './dto/list-restores.query';
-import { RestoreHistory, RestoreStatus } from './restore-history.entity';
+import { FilesRestoreService } from './files-restore.service';
+import { RestoreDetail, RestoreHistory, RestoreStatus } from './restore-history.entity';
 import { RestoreRunner } from './restore-runner.service';
+
+export interface RestoreOptions {
+  files: boolean;
+  filesTarget?: string;
+}
 
 @Injectable()
 export class RestoreService implements OnModuleInit {
@@ -28,6 +34,7 @@ export class RestoreService implements OnModuleInit {
     private readonly lock: LockService,
     private readonly runner: RestoreRunner,
     private readonly audit: AuditService,
+    private readonly filesRestore: FilesRestoreService,
   ) {}
 
   onModuleInit(): void {
@@ -38,7 +45,7 @@ export class RestoreService implements OnModuleInit {
    * Takes the lock, refuses (422) a backup that is not completed and intact, and runs the
    * safety backup and the restore in the background (202).
    */
-  async start(actor: string, backupId: string): Promise<RestoreHistory> {
+  async start(actor: string, backupId: string, options: RestoreOptions = { files: false }): Promise<RestoreHistory> {
     const backup = await this.backups.get(backupId);
     if (backup.status !== BackupStatus.Completed) {
       throw new BackupNotRestorableException(`backup ${backupId} is ${backup.status}; only a completed backup can be restored`);
@@ -51,6 +58,7 @@ export class RestoreService implements OnModuleInit {
         const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
         throw new BackupNotRestorableException(`backup ${backupId} is not intact (${failed.join('; ')}); nothing was changed`);
       }
+      if (options.files) await this.filesRestore.check(backup);
       const restore = await this.restores.save(
         this.restores.create({
           id,
@@ -65,7 +73,7 @@ export class RestoreService implements OnModuleInit {
           detail: null,
         }),
       );
-      this.lock.runInBackground(operation, () => this.run(restore, backup, report.source!, operation));
+      this.lock.runInBackground(operation, () => this.run(restore, backup, report.source!, operation, options));
       return restore;
     } catch (error) {
       await operation.release();
@@ -88,7 +96,7 @@ export class RestoreService implements OnModuleInit {
     return restore;
   }
 
-  private async run(restore: RestoreHistory, backup: BackupHistory, source: BackupSource, operation: HeldOperation): Promise<void> {
+  private async run(restore: RestoreHistory, backup: BackupHistory, source: BackupSource, operation: HeldOperation, options: RestoreOptions): Promise<void> {
     try {
       const safety = await this.backups.createUnderLock(
         restore.startedBy,
@@ -102,15 +110,24 @@ export class RestoreService implements OnModuleInit {
         throw new Error(`the safety backup failed, so the database was not touched: ${safety.error}`);
       }
       const outcome = await this.runner.run(restore.id, backup, source, operation);
-      await this.finish(restore, RestoreStatus.Completed, null, outcome.terminatedPids);
+      const detail: RestoreDetail = outcome.terminatedPids.length ? { terminatedPids: outcome.terminatedPids } : {};
+      if (options.files) {
+        const target = options.filesTarget ?? '/';
+        try {
+          detail.files = { target, ...(await this.filesRestore.restore(backup, target, operation.signal)) };
+        } catch (error) {
+          throw new Error(`the database was restored, but putting the files back into ${target} failed: ${failureMessage(error, operation.signal)}`);
+        }
+      }
+      await this.finish(restore, RestoreStatus.Completed, null, detail);
     } catch (error) {
       const message = failureMessage(error, operation.signal);
       this.logger.error(`restore ${restore.id} of backup ${backup.id} failed: ${message}`);
-      await this.finish(restore, RestoreStatus.Failed, message, []);
+      await this.finish(restore, RestoreStatus.Failed, message, {});
     }
   }
 
-  private async finish(restore: RestoreHistory, status: RestoreStatus, error: string | null, terminatedPids: number[]) {
+  private async finish(restore: RestoreHistory, status: RestoreStatus, error: string | null, detail: RestoreDetail) {
     const finishedAt = new Date();
     await this.restores.update(
       { id: restore.id },
@@ -119,7 +136,7 @@ export class RestoreService implements OnModuleInit {
         error,
         finishedAt,
         durationMs: finishedAt.getTime() - restore.startedAt.getTime(),
-        detail: terminatedPids.length ? { terminatedPids } : null,
+        detail: Object.keys(detail).length ? detail : null,
       },
     );
     await this.audit.record({
@@ -127,7 +144,7 @@ export class RestoreService implements OnModuleInit {
       actor: restore.startedBy,
       outcome: status === RestoreStatus.Completed ? AuditOutcome.Success : AuditOutcome.Failure,
       target: restore.backupId,
-      detail: { restoreId: restore.id, safetyBackupId: restore.safetyBackupId, error, terminatedPids },
+      detail: { restoreId: restore.id, safetyBackupId: restore.safetyBackupId, error, ...detail },
     });
   }
 

@@ -235,7 +235,11 @@ describe('BackupService.remove', () => {
 
     assert.deepEqual(
       h.storage.remove.mock.calls.map((c) => c.arguments[0]),
-      [`${BACKUP_DIR}/${backup.filename}`, `${BACKUP_DIR}/${backup.filename}.json`],
+      [
+        `${BACKUP_DIR}/${backup.filename.replace('.dump', '.files.tar')}`, // a files part, if one was written
+        `${BACKUP_DIR}/${backup.filename}`,
+        `${BACKUP_DIR}/${backup.filename}.json`,
+      ],
     );
     assert.equal(h.backups.rows.length, 0);
   });

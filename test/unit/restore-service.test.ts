@@ -12,6 +12,7 @@ import { BackupNotFoundException, BackupNotRestorableException, OperationInProgr
 import { HeldOperation, LockService } from '../../src/lock/lock.service';
 import { RestoreHistory, RestoreStatus } from '../../src/restore/restore-history.entity';
 import { RestoreOutcome, RestoreRunner } from '../../src/restore/restore-runner.service';
+import { FilesRestoreService } from '../../src/restore/files-restore.service';
 import { RestoreService } from '../../src/restore/restore.service';
 import { FakeRepository } from './support/fake-repository';
 
@@ -79,6 +80,7 @@ function harness() {
     lock as unknown as LockService,
     runner as unknown as RestoreRunner,
     audit as unknown as AuditService,
+    {} as FilesRestoreService, // files: true is covered end to end
   );
   return { service, restores, backups, integrity, lock, runner, audit, operation, release, abort };
 }

@@ -1,7 +1,17 @@
-import { Equals } from 'class-validator';
+import { Equals, IsBoolean, IsOptional, Matches } from 'class-validator';
 
 export class RestoreBackupDto {
   /** Must be `true`: a restore replaces the database's content. */
   @Equals(true, { message: 'confirm must be true: a restore replaces the current content of the database' })
   confirm!: boolean;
+
+  /** Also put the files part (BACKUP_INCLUDE_PATHS) back, after the database. */
+  @IsOptional()
+  @IsBoolean()
+  files?: boolean;
+
+  /** Where the files go: an absolute directory; default `/` (back into place). */
+  @IsOptional()
+  @Matches(/^\//, { message: 'filesTarget must be an absolute path' })
+  filesTarget?: string;
 }

@@ -37,6 +37,7 @@ export function backupRow(overrides: Partial<BackupHistory> = {}): BackupHistory
     archived: false,
     archivePath: null,
     damaged: false,
+    files: null,
     ...overrides,
   };
 }
