@@ -124,7 +124,11 @@ async function main() {
     const dbBytes = generate(pg);
     console.log(`database: ${(dbBytes / 1e9).toFixed(2)} GB on disk; ${RUNS} runs each`);
     const server = await startServer(pg, join(work, 'backups'));
-    const times = { dumpFc: [], dumpZ0: [], ours: [], restoreRef: [], oursRestore: [], oursRestoreTotal: [] };
+    // the same server with age encryption to an X25519 recipient (a throwaway key)
+    const keygen = run('age-keygen', []);
+    const recipient = /public key: (age1\S+)/.exec(keygen)?.[1] ?? /^# public key: (\S+)/m.exec(keygen)[1];
+    const encrypted = await startServer(pg, join(work, 'backups-encrypted'), { BACKUP_AGE_RECIPIENTS: recipient });
+    const times = { dumpFc: [], dumpZ0: [], ours: [], oursEncrypted: [], restoreRef: [], oursRestore: [], oursRestoreTotal: [] };
     const sizes = {};
     let peakBackup = 0;
     let peakRestore = 0;
@@ -141,10 +145,20 @@ async function main() {
         return b;
       },
     };
+    refs.oursEncrypted = async () => {
+      encrypted.resetPeak();
+      const b = await encrypted.backup();
+      if (b.status !== 'completed') throw new Error(`encrypted backup failed: ${b.error}`);
+      times.oursEncrypted.push(b.durationMs / 1000);
+      sizes.oursEncrypted = b.sizeBytes;
+      peakBackup = Math.max(peakBackup, encrypted.peak());
+    };
     await refs.ours(); // warm-up: caches and the server's code paths
+    await refs.oursEncrypted();
     times.ours.length = 0;
+    times.oursEncrypted.length = 0;
     for (let i = 0; i < RUNS; i++) {
-      const order = i % 2 ? ['ours', 'dumpZ0', 'dumpFc'] : ['dumpFc', 'dumpZ0', 'ours'];
+      const order = i % 2 ? ['oursEncrypted', 'ours', 'dumpZ0', 'dumpFc'] : ['dumpFc', 'dumpZ0', 'ours', 'oursEncrypted'];
       for (const name of order) await refs[name]();
     }
     const last = await server.backup();
@@ -160,11 +174,13 @@ async function main() {
       peakRestore = Math.max(peakRestore, server.peak());
     }
     await server.stop();
+    await encrypted.stop();
     const ratio = (a, b) => (median(times[a]) / median(times[b])).toFixed(2);
     const rows = [
       ['pg_dump -Fc', fmt(times.dumpFc), sizes.dumpFc, ''],
       ['pg_dump -Fc -Z0', fmt(times.dumpZ0), sizes.dumpZ0, ''],
       ['our backup (default settings)', fmt(times.ours), sizes.ours, `${ratio('ours', 'dumpZ0')}× of -Z0, ${(median(times.dumpFc) / median(times.ours)).toFixed(2)}× faster than -Fc`],
+      ['our backup, age-encrypted', fmt(times.oursEncrypted), sizes.oursEncrypted, `${ratio('oursEncrypted', 'dumpZ0')}× of -Z0`],
       ['pg_restore -1 -e (of -Fc)', fmt(times.restoreRef), '', ''],
       ['our restore (restore part)', fmt(times.oursRestore), '', `${ratio('oursRestore', 'restoreRef')}× of pg_restore`],
       ['our restore (with safety backup)', fmt(times.oursRestoreTotal), '', ''],

@@ -66,7 +66,7 @@ function fakePartial(path: string, log: string[], failWrites?: Error) {
 
 type Harness = ReturnType<typeof harness>;
 
-function harness(setup: { failWrites?: Error; child?: FakeChild; stages?: PipelineStage[] } = {}) {
+function harness(setup: { failWrites?: Error; child?: FakeChild; stages?: PipelineStage[]; s3?: Partial<S3Repository> } = {}) {
   const log: string[] = [];
   const backups = new FakeRepository<BackupHistory>('id');
   const partial = fakePartial(PARTIAL_PATH, log, setup.failWrites);
@@ -104,7 +104,7 @@ function harness(setup: { failWrites?: Error; child?: FakeChild; stages?: Pipeli
     storage as unknown as StorageRepository,
     pipeline.asPipeline(),
     {} as BackupIntegrityService, // verify-after-create is off by default
-    { enabled: false } as S3Repository,
+    (setup.s3 ?? { enabled: false }) as S3Repository,
   );
   return { runner, backups, database, pgTools, spawn, storage, pipeline, partial, child, log };
 }
@@ -138,6 +138,32 @@ describe('BackupRunner.run', { timeout: 10_000 }, () => {
 
   beforeEach(() => {
     h = harness();
+  });
+
+  it('records an S3 copy failed (and removes the object) when S3 refuses the upload; the backup stays completed', async () => {
+    const s3 = {
+      enabled: true,
+      location: (name: string) => `s3://b/${name}`,
+      upload: mock.fn(async () => {
+        throw Object.assign(new Error('The request signature we calculated does not match the signature you provided'), { name: 'SignatureDoesNotMatch' });
+      }),
+      remove: mock.fn(async (_name: string) => undefined),
+      writeText: mock.fn(async () => undefined),
+    };
+    const s3h = harness({ s3: s3 as unknown as Partial<S3Repository> });
+    s3h.storage.writeFileAtomically.mock.mockImplementation(async () => undefined);
+    (s3h.storage as unknown as { openRead: unknown }).openRead = mock.fn(() => new PassThrough().end('x'));
+    dump(s3h.child, [Buffer.from('PGDMP')]);
+
+    const row = await s3h.runner.run(runningRow(), context, operation().handle);
+
+    assert.equal(row.status, BackupStatus.Completed);
+    assert.equal(row.copies.length, 1);
+    assert.equal(row.copies[0].storage, 's3');
+    assert.equal(row.copies[0].state, 'failed');
+    assert.match(row.copies[0].error!, /signature/);
+    assert.deepEqual(s3.remove.mock.calls.map((c) => c.arguments[0]), [row.filename], 'no partial object is left');
+    assert.equal(s3.writeText.mock.callCount(), 0, 'no manifest beside a failed copy');
   });
 
   it('records a completed backup whose sha256 and size are those of the bytes pg_dump wrote', async () => {

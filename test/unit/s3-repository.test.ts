@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { partSizeFor, S3Repository } from '../../src/infra/storage/s3.repository';
 import { PgBackupOptions } from '../../src/pg-backup.options';
@@ -15,6 +16,29 @@ describe('S3Repository', () => {
     const s3 = new S3Repository({} as PgBackupOptions);
     assert.equal(s3.enabled, false);
     await assert.rejects(s3.size('x.dump'), /S3 storage is not configured/);
+  });
+
+  it('aborts the multipart upload (removing its parts) when the operation is aborted', async () => {
+    const s3 = new S3Repository({ s3: { bucket: 'b', endpoint: 'http://127.0.0.1:1' } } as PgBackupOptions);
+    let aborted = 0;
+    let release: () => void = () => undefined;
+    class FakeUpload {
+      constructor(readonly params: { partSize: number; leavePartsOnError: boolean }) {
+        assert.equal(params.leavePartsOnError, false);
+      }
+      done = () => new Promise<void>((resolve) => (release = resolve));
+      abort = async () => {
+        aborted++;
+        release();
+      };
+    }
+    (s3 as unknown as { sdk: { storage: { Upload: unknown } } }).sdk.storage.Upload = FakeUpload;
+    const controller = new AbortController();
+    const uploading = s3.upload('x.dump', Readable.from(['data']), 4, controller.signal);
+    controller.abort(new Error('shutting down'));
+    await uploading;
+    assert.equal(aborted, 1);
+    s3.onModuleDestroy();
   });
 
   it('names objects under the prefix', () => {
