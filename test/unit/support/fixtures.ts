@@ -1,4 +1,4 @@
-import { BackupHistory } from '../../../src/backup/backup-history.entity';
+import { BackupHistory, newBackupRow } from '../../../src/backup/backup-history.entity';
 import { BackupStatus, BackupType } from '../../../src/backup/backup.types';
 import { PgTools } from '../../../src/infra/process/pg-tools.repository';
 
@@ -14,7 +14,7 @@ export const PG16_TOOLS: PgTools = {
 
 /** A backup row with every field set; `overrides` changes what a test needs. */
 export function backupRow(overrides: Partial<BackupHistory> = {}): BackupHistory {
-  return {
+  return newBackupRow({
     id: '0a1b2c3d-0000-4000-8000-000000000001',
     status: BackupStatus.Running,
     type: BackupType.Manual,
@@ -25,19 +25,6 @@ export function backupRow(overrides: Partial<BackupHistory> = {}): BackupHistory
     encrypted: false,
     createdBy: 'alice',
     createdAt: new Date('2025-06-01T12:00:00Z'),
-    finishedAt: null,
-    durationMs: null,
-    notes: null,
-    tags: [],
-    error: null,
-    verifiedAt: null,
-    metadata: null,
-    pinned: false,
-    copies: [],
-    archived: false,
-    archivePath: null,
-    damaged: false,
-    files: null,
     ...overrides,
-  };
+  });
 }
