@@ -3,11 +3,9 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startApp, TEST_SECRET, TestApp } from '../support/app';
+import { admin, startApp, TestApp } from '../support/app';
 import { startPostgres, TestPostgres } from '../support/postgres';
-import { hs256 } from '../support/tokens';
 
-const admin = hs256({ sub: 'alice', roles: ['admin'] }, TEST_SECRET);
 
 describe('admin API: validation, paging, config, stats, cleanup', () => {
   let pg: TestPostgres;
@@ -20,10 +18,9 @@ describe('admin API: validation, paging, config, stats, cleanup', () => {
     pg.psql('create table t (x int); insert into t select generate_series(1, 1000)', 'app');
     server = await startApp(pg.url('app'), { initialSchedule: '30 2 * * *' });
     for (let i = 0; i < 3; i++) {
-      const r = await server.request('POST', '/backups', { token: admin, body: { notes: `n${i}` } });
-      assert.equal(r.status, 202, r.text);
-      assert.equal((await server.waitDone(`/backups/${r.json.id}`, admin)).status, 'completed');
-      ids.push(r.json.id);
+      const backup = await server.createBackup({ notes: `n${i}` });
+      assert.equal(backup.status, 'completed');
+      ids.push(backup.id);
     }
   });
 

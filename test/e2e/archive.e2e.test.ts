@@ -4,11 +4,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startApp, TEST_SECRET, TestApp } from '../support/app';
+import { admin, startApp, TestApp } from '../support/app';
 import { startPostgres, TestPostgres } from '../support/postgres';
-import { hs256 } from '../support/tokens';
 
-const admin = hs256({ sub: 'alice', roles: ['admin'] }, TEST_SECRET);
 
 /** Lists a ZIP with Python's zipfile: a standard reader, not ours. */
 function zipListing(path: string): Record<string, number> {
@@ -27,9 +25,9 @@ describe('archiving old backups into daily ZIPs', () => {
     pg.psql('create table t (id int primary key, body text); insert into t select g, md5(g::text) from generate_series(1, 10000) g', 'app');
     server = await startApp(pg.url('app'));
     for (let i = 0; i < 3; i++) {
-      const r = await server.request('POST', '/backups', { token: admin, body: { notes: `b${i}` } });
-      assert.equal((await server.waitDone(`/backups/${r.json.id}`, admin)).status, 'completed');
-      ids.push(r.json.id);
+      const backup = await server.createBackup({ notes: `b${i}` });
+      assert.equal(backup.status, 'completed');
+      ids.push(backup.id);
     }
     // the first two were made ten days ago, on the same day
     pg.psql(`update backup_admin.backup_history set created_at = '2026-11-01T10:00:00Z' where id = '${ids[0]}';

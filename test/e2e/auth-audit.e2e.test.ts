@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startApp, TEST_SECRET, TestApp } from '../support/app';
+import { admin, startApp, TEST_SECRET, TestApp } from '../support/app';
 import { startPostgres, TestPostgres } from '../support/postgres';
 import { hs256, rs256 } from '../support/tokens';
 
 describe('admin guard and audit trail', () => {
   let pg: TestPostgres;
   let server: TestApp;
-  const admin = hs256({ sub: 'alice', roles: ['admin'] }, TEST_SECRET);
-
+  
   before(async () => {
     pg = await startPostgres();
     pg.psql('create database app');

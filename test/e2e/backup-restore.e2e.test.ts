@@ -4,14 +4,12 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
-import { startApp, TEST_SECRET, TestApp } from '../support/app';
+import { admin, startApp, TestApp } from '../support/app';
 import { fingerprint } from '../support/fingerprint';
 import { MUTATIONS, RICH_FIXTURE } from '../support/fixture';
 import { startPostgres, TestPostgres } from '../support/postgres';
-import { hs256 } from '../support/tokens';
 
 const SCHEMAS = ['public', 'app', 'Mixed Case', 'created_later'];
-const admin = hs256({ sub: 'alice', roles: ['admin'] }, TEST_SECRET);
 
 describe('backup and restore of a real database', () => {
   let pg: TestPostgres;

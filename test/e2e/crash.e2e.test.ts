@@ -3,13 +3,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TEST_SECRET } from '../support/app';
+import { admin, TEST_SECRET } from '../support/app';
 import { freePort, sleep } from '../support/net';
 import { startPostgres, TestPostgres } from '../support/postgres';
 import { startServerProcess } from '../support/server-process';
-import { hs256 } from '../support/tokens';
 
-const admin = hs256({ sub: 'alice', roles: ['admin'] }, TEST_SECRET);
 const PASSWORD = 'pw-Xy7!never-in-argv';
 
 async function api(base: string, method: string, path: string, body?: unknown) {

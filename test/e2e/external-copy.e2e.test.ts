@@ -4,11 +4,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startApp, TEST_SECRET, TestApp } from '../support/app';
+import { admin, startApp, TestApp } from '../support/app';
 import { startPostgres, TestPostgres } from '../support/postgres';
-import { hs256 } from '../support/tokens';
 
-const admin = hs256({ sub: 'alice', roles: ['admin'] }, TEST_SECRET);
 
 describe('copies in BACKUP_EXTERNAL_DIR', () => {
   let pg: TestPostgres;
@@ -28,8 +26,7 @@ describe('copies in BACKUP_EXTERNAL_DIR', () => {
   });
 
   it('writes a verified private copy, and serves download, verify, restore and import from it when the primary is gone', async () => {
-    const r = await server.request('POST', '/backups', { token: admin, body: {} });
-    const backup = await server.waitDone(`/backups/${r.json.id}`, admin);
+    const backup = await server.createBackup();
     assert.equal(backup.status, 'completed');
     assert.equal(backup.copies.length, 1);
     assert.equal(backup.copies[0].state, 'ok');
@@ -83,9 +80,7 @@ describe('copies in BACKUP_EXTERNAL_DIR', () => {
     writeFileSync(blocked, 'a file where the directory should be');
     const other = await startApp(pg.url('app'), { externalDir: blocked, backupDir: server.backupDir });
     try {
-      const r = await other.request('POST', '/backups', { token: admin, body: {} });
-      assert.equal(r.status, 202, r.text);
-      const backup = await other.waitDone(`/backups/${r.json.id}`, admin);
+      const backup = await other.createBackup();
       assert.equal(backup.status, 'completed');
       assert.equal(backup.copies[0].state, 'failed');
       assert.match(backup.copies[0].error, /EEXIST|ENOTDIR/);

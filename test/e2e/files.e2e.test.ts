@@ -6,11 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateIdentity, parseIdentities, parseRecipient } from '../../src/crypto/age';
-import { startApp, TEST_SECRET, TestApp } from '../support/app';
+import { admin, startApp, TestApp } from '../support/app';
 import { startPostgres, TestPostgres } from '../support/postgres';
-import { hs256 } from '../support/tokens';
 
-const admin = hs256({ sub: 'alice', roles: ['admin'] }, TEST_SECRET);
 
 describe('BACKUP_INCLUDE_PATHS: files beside the dump', () => {
   let pg: TestPostgres;
@@ -42,8 +40,7 @@ describe('BACKUP_INCLUDE_PATHS: files beside the dump', () => {
   });
 
   it('writes the files part through the same compression and encryption, with its own checksum', async () => {
-    const r = await server.request('POST', '/backups', { token: admin, body: {} });
-    backup = await server.waitDone(`/backups/${r.json.id}`, admin);
+    backup = await server.createBackup();
     assert.equal(backup.status, 'completed', JSON.stringify(backup));
     assert.match(backup.files.filename, /\.files\.tar\.zst\.age$/);
     assert.deepEqual(backup.files.paths, [uploads, single]);

@@ -2,11 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startApp, TEST_SECRET, TestApp } from '../support/app';
+import { admin, startApp, TestApp } from '../support/app';
 import { startPostgres, TestPostgres } from '../support/postgres';
-import { hs256 } from '../support/tokens';
 
-const admin = hs256({ sub: 'alice', roles: ['admin'] }, TEST_SECRET);
 
 describe('disaster recovery: rebuilding the history from the backup directory', () => {
   let pg: TestPostgres;
@@ -19,8 +17,7 @@ describe('disaster recovery: rebuilding the history from the backup directory', 
     pg.psql('create table notes (id int primary key, body text); insert into notes select g, md5(g::text) from generate_series(1, 5000) g', 'app');
     server = await startApp(pg.url('app'));
     for (const notes of ['first', 'second', 'third']) {
-      const r = await server.request('POST', '/backups', { token: admin, body: { notes, tags: ['dr'] } });
-      backups.push(await server.waitDone(`/backups/${r.json.id}`, admin));
+      backups.push(await server.createBackup({ notes, tags: ['dr'] }));
     }
     await server.request('PATCH', `/backups/${backups[0].id}`, { token: admin, body: { pinned: true } });
   });

@@ -7,12 +7,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AgeIdentity, AgeRecipient, generateIdentity, parseIdentities, parseRecipient } from '../../src/crypto/age';
 import { EncryptionOptions } from '../../src/pg-backup.options';
-import { startApp, TEST_SECRET, TestApp } from '../support/app';
+import { admin, startApp, TestApp } from '../support/app';
 import { fingerprint } from '../support/fingerprint';
 import { startPostgres, TestPostgres } from '../support/postgres';
-import { hs256 } from '../support/tokens';
 
-const admin = hs256({ sub: 'alice', roles: ['admin'] }, TEST_SECRET);
 const SCHEMAS = ['public', 'app'];
 const FIXTURE = `
 create schema app;
@@ -58,9 +56,7 @@ describe('backup pipeline: every compression × encryption, interoperable, faili
 
   async function backupWith(app: TestApp, compression: string) {
     assert.equal((await app.request('PUT', '/backups/config', { token: admin, body: { compression } })).status, 200);
-    const r = await app.request('POST', '/backups', { token: admin, body: {} });
-    assert.equal(r.status, 202, r.text);
-    const done = await app.waitDone(`/backups/${r.json.id}`, admin);
+    const done = await app.createBackup();
     assert.equal(done.status, 'completed', JSON.stringify(done));
     return done;
   }

@@ -7,11 +7,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import S3rver from 's3rver';
 import { S3StorageOptions } from '../../src/pg-backup.options';
-import { startApp, TEST_SECRET, TestApp } from '../support/app';
+import { admin, startApp, TestApp } from '../support/app';
 import { startPostgres, TestPostgres } from '../support/postgres';
-import { hs256 } from '../support/tokens';
 
-const admin = hs256({ sub: 'alice', roles: ['admin'] }, TEST_SECRET);
 
 describe('S3-compatible storage (a real S3 server on 127.0.0.1)', () => {
   let pg: TestPostgres;
@@ -44,8 +42,7 @@ describe('S3-compatible storage (a real S3 server on 127.0.0.1)', () => {
   }
 
   it('uploads a verified copy; with the local file gone, download, verify, restore and import use S3', async () => {
-    const r = await server.request('POST', '/backups', { token: admin, body: {} });
-    const backup = await server.waitDone(`/backups/${r.json.id}`, admin);
+    const backup = await server.createBackup();
     assert.equal(backup.status, 'completed', JSON.stringify(backup));
     const copy = backup.copies.find((c: any) => c.storage === 's3');
     assert.equal(copy.state, 'ok', JSON.stringify(copy));
@@ -78,8 +75,7 @@ describe('S3-compatible storage (a real S3 server on 127.0.0.1)', () => {
 
   it('with the S3 server down, the backup completes and its S3 copy is recorded failed', async () => {
     await s3server.close();
-    const r = await server.request('POST', '/backups', { token: admin, body: {} });
-    const backup = await server.waitDone(`/backups/${r.json.id}`, admin);
+    const backup = await server.createBackup();
     assert.equal(backup.status, 'completed');
     const copy = backup.copies.find((c: any) => c.storage === 's3');
     assert.equal(copy.state, 'failed');

@@ -3,11 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BackupScrubService } from '../../src/backup/backup-scrub.service';
-import { startApp, TEST_SECRET, TestApp } from '../support/app';
+import { admin, startApp, TestApp } from '../support/app';
 import { startPostgres, TestPostgres } from '../support/postgres';
-import { hs256 } from '../support/tokens';
 
-const admin = hs256({ sub: 'alice', roles: ['admin'] }, TEST_SECRET);
 
 describe('scrub: re-verifying every stored backup', () => {
   let pg: TestPostgres;
@@ -20,8 +18,7 @@ describe('scrub: re-verifying every stored backup', () => {
     pg.psql('create table t (id int primary key, body text); insert into t select g, md5(g::text) from generate_series(1, 5000) g', 'app');
     server = await startApp(pg.url('app'));
     for (let i = 0; i < 2; i++) {
-      const r = await server.request('POST', '/backups', { token: admin, body: {} });
-      backups.push(await server.waitDone(`/backups/${r.json.id}`, admin));
+      backups.push(await server.createBackup());
     }
   });
 

@@ -3,11 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { startApp, TEST_SECRET, TestApp } from '../support/app';
+import { admin, startApp, TEST_SECRET, TestApp } from '../support/app';
 import { startPostgres, TestPostgres } from '../support/postgres';
 import { hs256 } from '../support/tokens';
 
-const admin = hs256({ sub: 'alice', roles: ['admin'] }, TEST_SECRET);
 
 async function upload(app: TestApp, name: string, bytes: Buffer, token = admin) {
   const form = new FormData();

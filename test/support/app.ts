@@ -6,8 +6,12 @@ import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
 import { PgBackupOptions } from '../../src/pg-backup.options';
 import { sleep } from './net';
+import { hs256 } from './tokens';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef';
+
+/** Alice's admin token, signed with TEST_SECRET: what most e2e requests carry. */
+export const admin = hs256({ sub: 'alice', roles: ['admin'] }, TEST_SECRET);
 
 export interface TestApp {
   app: INestApplication;
@@ -16,6 +20,8 @@ export interface TestApp {
   close(): Promise<void>;
   request(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<{ status: number; json: any; text: string; headers: Headers }>;
   waitDone(path: string, token: string, timeoutMs?: number): Promise<any>;
+  /** POST /backups (202 expected) and wait until the backup leaves `running`. */
+  createBackup(body?: object, token?: string): Promise<any>;
 }
 
 /** The standalone server's module, in-process, on a free port. */
@@ -49,20 +55,26 @@ export async function startApp(databaseUrl: string, overrides: Partial<PgBackupO
     }
     return { status: res.status, json, text, headers: res.headers };
   };
+  const waitDone: TestApp['waitDone'] = async (path, token, timeoutMs = 120_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await request('GET', path, { token });
+      if (r.status === 200 && r.json?.status !== 'running') return r.json;
+      if (Date.now() > deadline) throw new Error(`${path} still running: ${r.text}`);
+      await sleep(200);
+    }
+  };
   return {
     app,
     base,
     backupDir,
     close: () => app.close(),
     request,
-    async waitDone(path, token, timeoutMs = 120_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const r = await request('GET', path, { token });
-        if (r.status === 200 && r.json?.status !== 'running') return r.json;
-        if (Date.now() > deadline) throw new Error(`${path} still running: ${r.text}`);
-        await sleep(200);
-      }
+    waitDone,
+    async createBackup(body = {}, token = admin) {
+      const r = await request('POST', '/backups', { token, body });
+      if (r.status !== 202) throw new Error(`POST /backups answered ${r.status}: ${r.text}`);
+      return waitDone(`/backups/${r.json.id}`, token);
     },
   };
 }
