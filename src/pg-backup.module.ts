@@ -27,8 +27,9 @@ class PgBackupOptionsModule {
  */
 @Module({})
 export class PgBackupModule {
-  static forRoot(options: PgBackupOptions & { path?: string }): DynamicModule {
-    return this.forRootAsync({ path: options.path, useFactory: () => options });
+  static forRoot(options: PgBackupOptions & Pick<PgBackupModuleAsyncOptions, 'path' | 'healthPath' | 'metricsPath'>): DynamicModule {
+    const { path, healthPath, metricsPath } = options;
+    return this.forRootAsync({ path, healthPath, metricsPath, useFactory: () => options });
   }
 
   static forRootAsync(options: PgBackupModuleAsyncOptions): DynamicModule {

@@ -38,6 +38,53 @@ export interface S3StorageOptions {
   forcePathStyle?: boolean;
 }
 
+/** Events that notify (see BackupEventMap); `backup.completed` and `drill.completed` only when listed. */
+export type NotificationEvent = import('./events/backup-events').BackupEventName;
+
+export interface WebhookTarget {
+  url: string;
+  /** Signs each body: `X-PgBackup-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`. */
+  secret?: string;
+  events?: NotificationEvent[];
+  /** Per attempt (default 10 s). */
+  timeoutMs?: number;
+  /** Further attempts after a failure, with exponential backoff (default 3). */
+  retries?: number;
+}
+
+export interface EmailNotifications {
+  /** smtp(s)://user:pass@host:port */
+  smtpUrl: string;
+  from: string;
+  to: string[];
+  events?: NotificationEvent[];
+}
+
+export interface NotificationOptions {
+  webhooks?: WebhookTarget[];
+  email?: EmailNotifications;
+}
+
+export interface HealthOptions {
+  /** `ready` fails when the newest completed backup is older than this; unset = not checked. */
+  maxBackupAgeHours?: number;
+}
+
+export interface MetricsOptions {
+  /** When set, scrapes must send `Authorization: Bearer <token>`. */
+  token?: string;
+}
+
+/** BackupTrigger: requests within `debounceMs` of each other become one backup. */
+export interface TriggerOptions {
+  /** An `@nestjs/event-emitter` event that requests a backup (default `pg-backup.trigger`). */
+  eventName?: string;
+  /** Quiet time after the last request before the backup starts (default 10 s). */
+  debounceMs?: number;
+  /** A steady stream of requests still gets a backup this long after the first (default 5 min). */
+  maxWaitMs?: number;
+}
+
 export interface PgBackupOptions {
   /** The database that is backed up and restored, also home of the module's own schema. */
   databaseUrl: string;
@@ -67,11 +114,23 @@ export interface PgBackupOptions {
   minFreeBytes: number;
   /** How long a session that blocks a restore may keep its locks before it is terminated. */
   restoreGraceMs: number;
+  /** A backup when the server starts, at most once per `windowMinutes` across replicas; off when unset. */
+  backupOnStartup?: { windowMinutes: number };
+  trigger?: TriggerOptions;
+  /** Tables up to this size get exact row counts at backup time (drills compare them); larger ones the planner's estimate. Default 256 MiB. */
+  exactCountMaxBytes?: number;
+  notifications?: NotificationOptions;
+  health?: HealthOptions;
+  metrics?: MetricsOptions;
 }
 
 export interface PgBackupModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   /** Route prefix of the admin API (default `api/admin`). */
   path?: string;
+  /** Route of `live` and `ready`, outside the admin prefix (default `health`); false mounts none. */
+  healthPath?: string | false;
+  /** Prometheus route, outside the admin prefix (default `metrics`); false mounts none. */
+  metricsPath?: string | false;
   inject?: any[];
   useFactory: (...args: any[]) => PgBackupOptions | Promise<PgBackupOptions>;
 }

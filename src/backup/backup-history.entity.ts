@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { bigintToNumber } from '../database/column-transformers';
-import { BackupCopy, BackupFilesPart, BackupMetadata, BackupStatus, BackupType } from './backup.types';
+import { BackupCopy, BackupFilesPart, BackupMetadata, BackupStatus, BackupType, DrillResult } from './backup.types';
 
 @Entity({ name: 'backup_history' })
 export class BackupHistory {
@@ -74,6 +74,10 @@ export class BackupHistory {
   @Column({ type: 'jsonb', nullable: true })
   files!: BackupFilesPart | null;
 
+  /** The last restore drill of this backup. */
+  @Column({ type: 'jsonb', nullable: true })
+  drill!: DrillResult | null;
+
   /** Never removed by retention. */
   @Column({ type: 'boolean', default: false })
   pinned!: boolean;
@@ -101,6 +105,7 @@ export function newBackupRow(fields: NewBackupFields): BackupHistory {
     archivePath: null,
     damaged: false,
     files: null,
+    drill: null,
     ...fields,
   });
 }

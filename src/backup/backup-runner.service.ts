@@ -15,6 +15,7 @@ import { PgTools, PgToolsRepository } from '../infra/process/pg-tools.repository
 import { ChildProcessHandle, ProcessRepository } from '../infra/process/process.repository';
 import { S3Repository } from '../infra/storage/s3.repository';
 import { PartialFile, StorageRepository } from '../infra/storage/storage.repository';
+import { BackupEvents } from '../events/backup-events';
 import { OperationHandle } from '../lock/lock.service';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { BackupFormat, Compression } from '../pipeline/backup-format';
@@ -50,6 +51,7 @@ export class BackupRunner {
     private readonly pipeline: BackupPipeline,
     private readonly integrity: BackupIntegrityService,
     private readonly s3: S3Repository,
+    private readonly events: BackupEvents,
   ) {}
 
   /** Everything that can be checked before a backup starts: tool versions and free space. */
@@ -123,7 +125,9 @@ export class BackupRunner {
         if (copy.storage === 's3') await this.s3.writeText(backup.filename + MANIFEST_SUFFIX, manifest);
         else await this.storage.writeFileAtomically(copy.location + MANIFEST_SUFFIX, manifest);
       }
-      return await this.backups.save(backup);
+      const saved = await this.backups.save(backup);
+      this.events.emit('backup.completed', { backup: saved });
+      return saved;
     } catch (error) {
       child?.kill();
       for (const stage of stages) stage.kill();
@@ -150,10 +154,12 @@ export class BackupRunner {
         finishedAt,
         durationMs: finishedAt.getTime() - backup.createdAt.getTime(),
       });
-      return this.backups.save(backup).catch((saveError: Error) => {
+      const saved = await this.backups.save(backup).catch((saveError: Error) => {
         this.logger.error(`backup ${backup.id}: failure not recorded: ${saveError.message}`);
         return backup;
       });
+      this.events.emit('backup.failed', { backup: saved });
+      return saved;
     }
   }
 

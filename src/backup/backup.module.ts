@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
 import { InfraModule } from '../infra/infra.module';
@@ -17,7 +18,7 @@ import { BackupController } from './backup.controller';
 import { BackupService } from './backup.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([BackupHistory], PG_BACKUP_CONNECTION), AuthModule, InfraModule, LockModule, SettingsModule],
+  imports: [TypeOrmModule.forFeature([BackupHistory], PG_BACKUP_CONNECTION), AuthModule, InfraModule, LockModule, SettingsModule, EventsModule],
   providers: [BackupService, BackupRunner, BackupIntegrityService, BackupImportService, BackupUploadService, BackupLocations, BackupArchiveService, BackupScrubService],
   controllers: [BackupController],
   exports: [BackupService, BackupIntegrityService],

@@ -40,3 +40,26 @@ export interface BackupFilesPart {
   sha256: string;
   paths: string[];
 }
+
+/** One table of a restore drill: rows recorded at backup time against rows found in the scratch database. */
+export interface DrillTable {
+  name: string;
+  expected: number;
+  actual: number | null;
+  /** false: `expected` is the planner's estimate (a table above the exact-count size), not compared. */
+  exact: boolean;
+  ok: boolean;
+}
+
+/** The outcome of restoring a backup into a scratch database and counting its rows. */
+export interface DrillResult {
+  at: string;
+  ok: boolean;
+  /** The whole drill: create, restore, count, drop. */
+  durationMs: number;
+  /** The restore alone: what a real restore of this backup can be expected to take (RTO evidence). */
+  restoreMs: number | null;
+  database: string;
+  tables: DrillTable[];
+  error?: string;
+}

@@ -1,6 +1,10 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync, ValidationError } from 'class-validator';
+import { BACKUP_EVENT_NAMES } from '../events/backup-events';
 import { cronProblem } from '../settings/cron';
+
+const EVENT_NAME = `(${BACKUP_EVENT_NAMES.map((name) => name.replace('.', '\\.')).join('|')})`;
+const NOTIFY_EVENTS_PATTERN = new RegExp(`^\\s*${EVENT_NAME}(\\s*,\\s*${EVENT_NAME})*\\s*$`);
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
@@ -142,6 +146,69 @@ export class EnvironmentVariables {
   @IsString()
   @MinLength(12, { message: 'BACKUP_ENCRYPTION_PASSPHRASE must be at least 12 characters' })
   BACKUP_ENCRYPTION_PASSPHRASE?: string;
+
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'BACKUP_ON_STARTUP must be true or false' })
+  BACKUP_ON_STARTUP?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'BACKUP_ON_STARTUP_WINDOW_MINUTES must be a whole number' })
+  @Min(0)
+  BACKUP_ON_STARTUP_WINDOW_MINUTES?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'BACKUP_TRIGGER_DEBOUNCE_SECONDS must be a whole number' })
+  @Min(0)
+  @Max(86_400)
+  BACKUP_TRIGGER_DEBOUNCE_SECONDS?: number;
+
+  @IsOptional()
+  @IsString()
+  BACKUP_TRIGGER_EVENT?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'BACKUP_EXACT_COUNT_MAX_MB must be a whole number' })
+  @Min(0)
+  BACKUP_EXACT_COUNT_MAX_MB?: number;
+
+  @IsOptional()
+  @Matches(/^\s*https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*\s*$/, { message: 'BACKUP_WEBHOOK_URLS must be a comma-separated list of http(s) URLs' })
+  BACKUP_WEBHOOK_URLS?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'BACKUP_WEBHOOK_SECRET must be at least 16 characters' })
+  BACKUP_WEBHOOK_SECRET?: string;
+
+  @IsOptional()
+  @Matches(NOTIFY_EVENTS_PATTERN, { message: `BACKUP_NOTIFY_EVENTS must be a comma-separated list of ${BACKUP_EVENT_NAMES.join(', ')}` })
+  BACKUP_NOTIFY_EVENTS?: string;
+
+  @IsOptional()
+  @Matches(/^smtps?:\/\/\S+$/, { message: 'SMTP_URL must look like smtp://user:pass@host:587 or smtps://…' })
+  SMTP_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  BACKUP_NOTIFY_EMAIL_FROM?: string;
+
+  @IsOptional()
+  @Matches(/^\s*[^\s,@]+@[^\s,@]+(\s*,\s*[^\s,@]+@[^\s,@]+)*\s*$/, { message: 'BACKUP_NOTIFY_EMAIL_TO must be a comma-separated list of e-mail addresses' })
+  BACKUP_NOTIFY_EMAIL_TO?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'HEALTH_MAX_BACKUP_AGE_HOURS must be a whole number' })
+  @Min(1)
+  HEALTH_MAX_BACKUP_AGE_HOURS?: number;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters' })
+  METRICS_TOKEN?: string;
 }
 
 export class InvalidEnvironmentError extends Error {}
@@ -163,6 +230,7 @@ export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariable
   if (vars.BACKUP_COMPRESSION === 'gzip' && (vars.BACKUP_COMPRESSION_LEVEL ?? 0) > 9) {
     problems.push('BACKUP_COMPRESSION_LEVEL must be 1–9 for gzip');
   }
+  if (vars.SMTP_URL && !vars.BACKUP_NOTIFY_EMAIL_TO) problems.push('SMTP_URL is set, so BACKUP_NOTIFY_EMAIL_TO must name who receives the e-mails');
   if (problems.length) throw new InvalidEnvironmentError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return vars;
 }

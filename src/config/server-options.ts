@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AgeIdentity, AgeRecipient, parseIdentities, parseRecipient, recipientOf } from '../crypto/age';
-import { EncryptionOptions, PgBackupOptions } from '../pg-backup.options';
+import { EncryptionOptions, NotificationEvent, NotificationOptions, PgBackupOptions } from '../pg-backup.options';
 import { EnvironmentVariables, InvalidEnvironmentError } from './env.validation';
 
 /** The module's options for the standalone server, from the checked environment. */
@@ -43,6 +43,29 @@ export function serverOptions(env: EnvironmentVariables, databaseUrl: string, fa
     pgBinDir: env.PG_BIN_DIR,
     minFreeBytes: (env.BACKUP_MIN_FREE_MB ?? 100) * 1024 * 1024,
     restoreGraceMs: (env.RESTORE_GRACE_SECONDS ?? 10) * 1000,
+    backupOnStartup: env.BACKUP_ON_STARTUP === 'true' ? { windowMinutes: env.BACKUP_ON_STARTUP_WINDOW_MINUTES ?? 60 } : undefined,
+    trigger: {
+      eventName: env.BACKUP_TRIGGER_EVENT,
+      debounceMs: env.BACKUP_TRIGGER_DEBOUNCE_SECONDS === undefined ? undefined : env.BACKUP_TRIGGER_DEBOUNCE_SECONDS * 1000,
+    },
+    exactCountMaxBytes: env.BACKUP_EXACT_COUNT_MAX_MB === undefined ? undefined : env.BACKUP_EXACT_COUNT_MAX_MB * 1024 * 1024,
+    notifications: notificationOptions(env),
+    health: { maxBackupAgeHours: env.HEALTH_MAX_BACKUP_AGE_HOURS },
+    metrics: { token: env.METRICS_TOKEN },
+  };
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+}
+
+function notificationOptions(env: EnvironmentVariables): NotificationOptions {
+  const events = env.BACKUP_NOTIFY_EVENTS ? (list(env.BACKUP_NOTIFY_EVENTS) as NotificationEvent[]) : undefined;
+  return {
+    webhooks: list(env.BACKUP_WEBHOOK_URLS).map((url) => ({ url, secret: env.BACKUP_WEBHOOK_SECRET, events })),
+    email: env.SMTP_URL
+      ? { smtpUrl: env.SMTP_URL, from: env.BACKUP_NOTIFY_EMAIL_FROM ?? 'pg-backup@localhost', to: list(env.BACKUP_NOTIFY_EMAIL_TO), events }
+      : undefined,
   };
 }
 

@@ -10,9 +10,11 @@ import { BackupCopies1763920000000 } from '../../migrations/1763920000000-Backup
 import { BackupArchived1763930000000 } from '../../migrations/1763930000000-BackupArchived';
 import { Scrub1763940000000 } from '../../migrations/1763940000000-Scrub';
 import { BackupFiles1763950000000 } from '../../migrations/1763950000000-BackupFiles';
+import { Automation1763960000000 } from '../../migrations/1763960000000-Automation';
+import { ScheduleTick } from '../schedule/schedule-tick.entity';
 
 export const APPLICATION_NAME = 'nestjs-pg-backup';
-export const ENTITIES = [BackupHistory, RestoreHistory, OperationLock, AuditLog, BackupConfigRow];
+export const ENTITIES = [BackupHistory, RestoreHistory, OperationLock, AuditLog, BackupConfigRow, ScheduleTick];
 
 /** The one data-source definition, shared by the module and the TypeORM CLI. */
 export function dataSourceOptions(databaseUrl: string, schema: string): DataSourceOptions & { url: string; schema: string } {
@@ -22,7 +24,15 @@ export function dataSourceOptions(databaseUrl: string, schema: string): DataSour
     schema,
     applicationName: APPLICATION_NAME,
     entities: ENTITIES,
-    migrations: [InitialSchema1763900000000, BackupPinned1763910000000, BackupCopies1763920000000, BackupArchived1763930000000, Scrub1763940000000, BackupFiles1763950000000],
+    migrations: [
+      InitialSchema1763900000000,
+      BackupPinned1763910000000,
+      BackupCopies1763920000000,
+      BackupArchived1763930000000,
+      Scrub1763940000000,
+      BackupFiles1763950000000,
+      Automation1763960000000,
+    ],
     migrationsTableName: 'migrations',
     synchronize: false,
     // never CREATE EXTENSION in the user's database (TypeORM would add uuid-ossp to public)

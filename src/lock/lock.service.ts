@@ -92,6 +92,7 @@ export class LockService implements OnApplicationBootstrap, BeforeApplicationShu
           holderPid: held.pid,
           instanceId: this.instanceId,
           updatedAt: now,
+          irrevocable: false,
         },
         ['name'],
       );

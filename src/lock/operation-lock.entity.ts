@@ -2,7 +2,7 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { bigintToNumber } from '../database/column-transformers';
 
 /** Backups and restores; `delete`, `cleanup`, `import`, `upload` and `scrub` hold the lock so no file changes under a running operation. */
-export type OperationType = 'backup' | 'restore' | 'delete' | 'cleanup' | 'import' | 'upload' | 'scrub';
+export type OperationType = 'backup' | 'restore' | 'drill' | 'delete' | 'cleanup' | 'import' | 'upload' | 'scrub';
 
 /**
  * Who holds the advisory lock, for display. The advisory lock is the truth: a row whose
@@ -37,4 +37,8 @@ export class OperationLock {
 
   @Column({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
+
+  /** Past its point of no return (a restore sending COMMIT): no longer cancellable. */
+  @Column({ type: 'boolean', default: false })
+  irrevocable!: boolean;
 }

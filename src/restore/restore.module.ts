@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
 import { BackupModule } from '../backup/backup.module';
@@ -12,7 +13,7 @@ import { RestoreController } from './restore.controller';
 import { RestoreService } from './restore.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([RestoreHistory], PG_BACKUP_CONNECTION), AuthModule, BackupModule, InfraModule, LockModule],
+  imports: [TypeOrmModule.forFeature([RestoreHistory], PG_BACKUP_CONNECTION), AuthModule, BackupModule, InfraModule, LockModule, EventsModule],
   providers: [RestoreService, RestoreRunner, FilesRestoreService],
   controllers: [RestoreController],
 })

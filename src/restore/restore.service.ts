@@ -11,6 +11,7 @@ import { BackupService } from '../backup/backup.service';
 import { BackupStatus, BackupType } from '../backup/backup.types';
 import { failureMessage } from '../backup/backup-runner.service';
 import { BackupNotRestorableException, RestoreNotFoundException } from '../common/exceptions';
+import { BackupEvents } from '../events/backup-events';
 import { HeldOperation, LockService } from '../lock/lock.service';
 import { PG_BACKUP_CONNECTION } from '../pg-backup.options';
 import { ListRestoresQuery } from './dto/list-restores.query';
@@ -35,6 +36,7 @@ export class RestoreService implements OnModuleInit {
     private readonly runner: RestoreRunner,
     private readonly audit: AuditService,
     private readonly filesRestore: FilesRestoreService,
+    private readonly events: BackupEvents,
   ) {}
 
   onModuleInit(): void {
@@ -129,16 +131,18 @@ export class RestoreService implements OnModuleInit {
 
   private async finish(restore: RestoreHistory, status: RestoreStatus, error: string | null, detail: RestoreDetail) {
     const finishedAt = new Date();
+    Object.assign(restore, {
+      status,
+      error,
+      finishedAt,
+      durationMs: finishedAt.getTime() - restore.startedAt.getTime(),
+      detail: Object.keys(detail).length ? detail : null,
+    });
     await this.restores.update(
       { id: restore.id },
-      {
-        status,
-        error,
-        finishedAt,
-        durationMs: finishedAt.getTime() - restore.startedAt.getTime(),
-        detail: Object.keys(detail).length ? detail : null,
-      },
+      { status, error, finishedAt, durationMs: restore.durationMs, detail: restore.detail },
     );
+    this.events.emit(status === RestoreStatus.Completed ? 'restore.completed' : 'restore.failed', { restore });
     await this.audit.record({
       action: 'restore.finish',
       actor: restore.startedBy,

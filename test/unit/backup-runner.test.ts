@@ -7,6 +7,7 @@ import { PassThrough } from 'node:stream';
 import { BackupHistory } from '../../src/backup/backup-history.entity';
 import { BackupIntegrityService } from '../../src/backup/backup-integrity.service';
 import { S3Repository } from '../../src/infra/storage/s3.repository';
+import { BackupEvents } from '../../src/events/backup-events';
 import { BackupRunner, DumpContext } from '../../src/backup/backup-runner.service';
 import { BackupStatus } from '../../src/backup/backup.types';
 import { InsufficientStorageException, PgToolsException } from '../../src/common/exceptions';
@@ -95,6 +96,7 @@ function harness(setup: { failWrites?: Error; child?: FakeChild; stages?: Pipeli
   };
   const pipeline = fakePipeline();
   if (setup.stages) pipeline.encoders.mock.mockImplementation(() => setup.stages!);
+  const events = new BackupEvents();
   const runner = new BackupRunner(
     backups.asRepository(),
     options,
@@ -105,8 +107,9 @@ function harness(setup: { failWrites?: Error; child?: FakeChild; stages?: Pipeli
     pipeline.asPipeline(),
     {} as BackupIntegrityService, // verify-after-create is off by default
     (setup.s3 ?? { enabled: false }) as S3Repository,
+    events,
   );
-  return { runner, backups, database, pgTools, spawn, storage, pipeline, partial, child, log };
+  return { runner, backups, database, pgTools, spawn, storage, pipeline, partial, child, log, events };
 }
 
 function operation(signal: AbortSignal = new AbortController().signal) {

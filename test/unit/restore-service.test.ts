@@ -13,6 +13,7 @@ import { HeldOperation, LockService } from '../../src/lock/lock.service';
 import { RestoreHistory, RestoreStatus } from '../../src/restore/restore-history.entity';
 import { RestoreOutcome, RestoreRunner } from '../../src/restore/restore-runner.service';
 import { FilesRestoreService } from '../../src/restore/files-restore.service';
+import { BackupEvents } from '../../src/events/backup-events';
 import { RestoreService } from '../../src/restore/restore.service';
 import { FakeRepository } from './support/fake-repository';
 
@@ -81,6 +82,7 @@ function harness() {
     runner as unknown as RestoreRunner,
     audit as unknown as AuditService,
     {} as FilesRestoreService, // files: true is covered end to end
+    new BackupEvents(),
   );
   return { service, restores, backups, integrity, lock, runner, audit, operation, release, abort };
 }
