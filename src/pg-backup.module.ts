@@ -6,6 +6,7 @@ import { BackupModule } from './backup/backup.module';
 import { dataSourceOptions } from './database/data-source';
 import { initializeDataSource } from './database/migrations';
 import { LockModule } from './lock/lock.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupModuleAsyncOptions, PgBackupOptions } from './pg-backup.options';
 import { RestoreModule } from './restore/restore.module';
 import { SettingsModule } from './settings/settings.module';
@@ -46,6 +47,7 @@ export class PgBackupModule {
           dataSourceFactory: (o) => initializeDataSource(o as ReturnType<typeof dataSourceOptions>),
         }),
         ...features,
+        NotificationsModule,
         RouterModule.register([{ path: options.path ?? DEFAULT_PATH, module: PgBackupModule, children: features }]),
       ],
       // BackupService and LockService, for host apps that start backups themselves

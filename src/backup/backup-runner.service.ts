@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Repository } from 'typeorm';
-import { InsufficientStorageException } from '../common/exceptions';
+import { InsufficientStorageException, OperationCancelledError } from '../common/exceptions';
 import { APPLICATION_NAME } from '../database/data-source';
 import { DatabaseInfoRepository, ServerInfo } from '../database/database-info.repository';
 import { pgDumpArgs } from '../infra/process/pg-args';
@@ -259,7 +259,9 @@ function hashingTap(hash: Hash, onBytes: (count: number) => void): Transform {
 
 /** An abort reports why it was aborted; anything else its own message (with pg_dump's stderr tail). */
 export function failureMessage(error: unknown, signal: AbortSignal): string {
-  if (signal.aborted) return `aborted: ${(signal.reason as Error)?.message ?? String(signal.reason)}`;
+  if (signal.aborted) {
+    return signal.reason instanceof OperationCancelledError ? 'cancelled' : `aborted: ${(signal.reason as Error)?.message ?? String(signal.reason)}`;
+  }
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -40,3 +40,13 @@ export class InsufficientStorageException extends HttpException {
     super({ statusCode: HttpStatus.INSUFFICIENT_STORAGE, message, error: 'Insufficient Storage' }, HttpStatus.INSUFFICIENT_STORAGE);
   }
 }
+
+/** Nothing to cancel, or an operation that cannot be cancelled (now). */
+export class OperationNotCancellableException extends ConflictException {}
+
+/** The abort reason of an operation an admin cancelled; its entry records `error: "cancelled"`. */
+export class OperationCancelledError extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}

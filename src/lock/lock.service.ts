@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, BeforeApplicationShutdown, OnApplicationBoo
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
-import { OperationInProgressException } from '../common/exceptions';
+import { OperationCancelledError, OperationInProgressException, OperationNotCancellableException } from '../common/exceptions';
+import { DatabaseSignals } from '../database/database-signals';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { AdvisoryLockRepository, HeldAdvisoryLock } from './advisory-lock.repository';
 import { advisoryLockKey, AdvisoryLockKey, LockPurpose, OPERATION_LOCK_ROW } from './lock.constants';
@@ -15,9 +16,11 @@ export interface OperationHandle {
   readonly type: OperationType;
   readonly operationId: string;
   readonly startedBy: string;
-  /** Aborted when the lock is lost or the server shuts down: the operation must stop. */
+  /** Aborted when the lock is lost, the server shuts down or an admin cancels: the operation must stop. */
   readonly signal: AbortSignal;
   reportBytes(bytesDone: number): void;
+  /** From here on a cancel request is refused (a restore about to COMMIT). Throws if already aborted. */
+  markIrrevocable(): Promise<void>;
 }
 
 /** What `acquire` returns: the caller must `runInBackground` it or `release` it. */
@@ -28,8 +31,18 @@ export interface HeldOperation extends OperationHandle {
 
 export interface CurrentOperation {
   locked: boolean;
-  operation: { type: OperationType; id: string; startedBy: string; startedAt: Date; bytesDone: number } | null;
+  operation: { type: OperationType; id: string; startedBy: string; startedAt: Date; bytesDone: number; irrevocable: boolean } | null;
 }
+
+export interface CancelResult {
+  operation: NonNullable<CurrentOperation['operation']>;
+  /** The operation ended (and freed the lock) within the wait; false: it is still stopping. */
+  stopped: boolean;
+}
+
+/** Operations long enough to be worth stopping; the others end on their own in moments. */
+const CANCELLABLE: readonly OperationType[] = ['backup', 'restore', 'drill', 'scrub'];
+const CANCEL_WAIT_MS = 15_000;
 
 /** Runs with the lock held before a new operation starts: whatever is still marked running was interrupted. */
 export type StaleOperationSweeper = () => Promise<void>;
@@ -44,14 +57,20 @@ export class LockService implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly key: AdvisoryLockKey;
   private readonly instanceId = randomUUID();
   private readonly sweepers: StaleOperationSweeper[] = [];
-  private readonly running = new Map<HeldOperation, Promise<void>>();
+  private readonly running = new Map<HeldOperation, Promise<unknown>>();
+  /** Operations this instance holds the lock for, by id: what a cancel signal can reach. */
+  private readonly held = new Map<string, { cancel(): void }>();
 
   constructor(
     private readonly advisoryLocks: AdvisoryLockRepository,
     @InjectRepository(OperationLock, PG_BACKUP_CONNECTION) private readonly rows: Repository<OperationLock>,
     @Inject(PG_BACKUP_OPTIONS) options: PgBackupOptions,
+    private readonly signals: DatabaseSignals,
   ) {
     this.key = advisoryLockKey(options.schema, LockPurpose.Operation);
+    signals.onSignal((signal) => {
+      if (signal.kind === 'cancel') this.held.get(signal.operationId)?.cancel();
+    });
   }
 
   registerStaleSweeper(sweeper: StaleOperationSweeper): void {
@@ -103,23 +122,57 @@ export class LockService implements OnApplicationBootstrap, BeforeApplicationShu
     return this.handle(type, operationId, startedBy, held);
   }
 
-  /** Runs short `work` (a delete, a cleanup) under the lock, released however it ends. */
-  async runExclusive<T>(type: OperationType, operationId: string, startedBy: string, work: () => Promise<T>): Promise<T> {
+  /** Runs `work` (a delete, a cleanup, a scrub) under the lock, released however it ends. */
+  async runExclusive<T>(type: OperationType, operationId: string, startedBy: string, work: (operation: OperationHandle) => Promise<T>): Promise<T> {
     const operation = await this.acquire(type, operationId, startedBy);
+    return this.runHeld(operation, () => work(operation));
+  }
+
+  /** Runs `work` with `operation`'s lock, released however it ends; shutdown waits for it. */
+  async runHeld<T>(operation: HeldOperation, work: () => Promise<T>): Promise<T> {
+    const done = (async () => {
+      try {
+        return await work();
+      } finally {
+        await operation.release();
+      }
+    })();
+    this.running.set(operation, done);
     try {
-      return await work();
+      return await done;
     } finally {
-      await operation.release();
+      this.running.delete(operation);
     }
   }
 
   /** Runs `work` after the response has gone; the lock is released however it ends. */
   runInBackground(operation: HeldOperation, work: () => Promise<void>): void {
-    const done = work()
-      .catch((error) => this.logger.error(`${operation.type} ${operation.operationId} failed: ${(error as Error).message}`))
-      .finally(() => operation.release())
-      .finally(() => this.running.delete(operation));
-    this.running.set(operation, done);
+    this.runHeld(operation, work).catch((error) => this.logger.error(`${operation.type} ${operation.operationId} failed: ${(error as Error).message}`));
+  }
+
+  /**
+   * Stops the running operation on whichever instance runs it (a NOTIFY reaches them all) and
+   * waits a while for it to free the lock. Refused (409) when nothing runs, for short operations,
+   * and for a restore past its point of no return.
+   */
+  async cancel(): Promise<CancelResult> {
+    const { operation } = await this.current();
+    if (!operation) throw new OperationNotCancellableException('no operation is running');
+    if (!CANCELLABLE.includes(operation.type)) {
+      throw new OperationNotCancellableException(`a ${operation.type} cannot be cancelled; it ends on its own in moments`);
+    }
+    if (operation.irrevocable) {
+      throw new OperationNotCancellableException(`${operation.type} ${operation.id} is committing, past its point of no return; it can no longer be cancelled`);
+    }
+    this.held.get(operation.id)?.cancel();
+    await this.signals.send({ kind: 'cancel', operationId: operation.id });
+    const deadline = Date.now() + CANCEL_WAIT_MS;
+    while (Date.now() < deadline) {
+      const now = await this.current();
+      if (!now.locked || (now.operation && now.operation.id !== operation.id)) return { operation, stopped: true };
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return { operation, stopped: false };
   }
 
   async current(): Promise<CurrentOperation> {
@@ -129,7 +182,14 @@ export class LockService implements OnApplicationBootstrap, BeforeApplicationShu
     if (!row || row.holderPid !== pid) return { locked: true, operation: null };
     return {
       locked: true,
-      operation: { type: row.type, id: row.operationId, startedBy: row.startedBy, startedAt: row.startedAt, bytesDone: row.bytesDone },
+      operation: {
+        type: row.type,
+        id: row.operationId,
+        startedBy: row.startedBy,
+        startedAt: row.startedAt,
+        bytesDone: row.bytesDone,
+        irrevocable: row.irrevocable,
+      },
     };
   }
 
@@ -148,12 +208,25 @@ export class LockService implements OnApplicationBootstrap, BeforeApplicationShu
     else held.lost.addEventListener('abort', () => abort.abort(held.lost.reason), { once: true });
     let lastWrite = 0;
     let released = false;
+    let irrevocable = false;
+    this.held.set(operationId, {
+      cancel: () => {
+        if (irrevocable) return;
+        this.logger.warn(`${type} ${operationId} cancelled`);
+        abort.abort(new OperationCancelledError());
+      },
+    });
     return {
       type,
       operationId,
       startedBy,
       signal: abort.signal,
       abort: (reason: Error) => abort.abort(reason),
+      markIrrevocable: async () => {
+        abort.signal.throwIfAborted();
+        irrevocable = true;
+        await this.rows.update({ name: OPERATION_LOCK_ROW, holderPid: held.pid }, { irrevocable: true });
+      },
       reportBytes: (bytesDone: number) => {
         const now = Date.now();
         if (now - lastWrite < PROGRESS_WRITE_INTERVAL_MS) return;
@@ -165,6 +238,7 @@ export class LockService implements OnApplicationBootstrap, BeforeApplicationShu
       release: async () => {
         if (released) return;
         released = true;
+        this.held.delete(operationId);
         try {
           await this.rows.delete({ name: OPERATION_LOCK_ROW, holderPid: held.pid });
         } catch (error) {

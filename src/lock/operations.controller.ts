@@ -1,6 +1,6 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { AdminApi } from '../auth/admin-api.decorator';
-import { AuditedWhenDenied } from '../audit/audited.decorator';
+import { Audited, AuditedWhenDenied } from '../audit/audited.decorator';
 import { LockService } from './lock.service';
 
 @AdminApi()
@@ -12,5 +12,12 @@ export class OperationsController {
   @AuditedWhenDenied('operation.current')
   current() {
     return this.lock.current();
+  }
+
+  @Post('current/cancel')
+  @HttpCode(200)
+  @Audited('operation.cancel')
+  cancel() {
+    return this.lock.cancel();
   }
 }

@@ -21,6 +21,11 @@ export interface RestoreOutcome {
   terminatedPids: number[];
 }
 
+/** Where a restore goes: by default over the live database; a drill gives an empty scratch database. */
+export interface RestoreTarget {
+  scratchDatabase: string;
+}
+
 /**
  * Replaces the database's content with a backup's, in one transaction:
  * `BEGIN; <wipe everything but our schema>; <pg_restore's script>; COMMIT;` fed to psql.
@@ -37,16 +42,21 @@ export class RestoreRunner {
     private readonly backupPipeline: BackupPipeline,
   ) {}
 
-  /** Restores `backup` from `source`, the copy the integrity check found intact. */
-  async run(restoreId: string, backup: BackupHistory, source: BackupSource, operation: OperationHandle): Promise<RestoreOutcome> {
+  /**
+   * Restores `backup` from `source`, the copy the integrity check found intact. Over the live
+   * database the COMMIT is its point of no return: from then on a cancel is refused.
+   */
+  async run(restoreId: string, backup: BackupHistory, source: BackupSource, operation: OperationHandle, target?: RestoreTarget): Promise<RestoreOutcome> {
     const tools = await this.pgTools.forServer((await this.database.server()).major);
     const applicationName = `${APPLICATION_NAME}:restore:${restoreId}`;
-    const connection = pgConnection(this.options.databaseUrl, applicationName);
+    const databaseUrl = target ? withDatabase(this.options.databaseUrl, target.scratchDatabase) : this.options.databaseUrl;
+    const connection = pgConnection(databaseUrl, applicationName);
 
     let script: ChildProcessHandle | undefined;
     let psql: ChildProcessHandle | undefined;
     let stages: PipelineStage[] = [];
-    const watchdog = new BlockerWatchdog(this.database, applicationName, this.options.restoreGraceMs);
+    // a scratch database has no other sessions to wait for
+    const watchdog = target ? undefined : new BlockerWatchdog(this.database, applicationName, this.options.restoreGraceMs);
     try {
       psql = this.processes.spawn(tools.psql, psqlScriptArgs(connection.dbnameArg), {
         env: connection.env,
@@ -61,11 +71,12 @@ export class RestoreRunner {
         ...stages.map((s) => s.completion),
       ]).then(() => undefined);
       decoded.catch(() => undefined); // awaited by restoreInput before the COMMIT
-      const input = Readable.from(restoreInput(wipeDatabaseSql(this.options.schema), script, operation, decoded));
+      const wipe = target ? '' : wipeDatabaseSql(this.options.schema);
+      const input = Readable.from(restoreInput(wipe, script, operation, decoded, { irrevocableCommit: !target }));
       await Promise.all([pipeline(input, psql.stdin!, { signal: operation.signal }), psql.completion]);
-      return { terminatedPids: [...watchdog.terminated] };
+      return { terminatedPids: [...(watchdog?.terminated ?? [])] };
     } finally {
-      watchdog.stop();
+      watchdog?.stop();
       for (const stage of stages) stage.kill();
       script?.kill();
       psql?.kill();
@@ -82,6 +93,7 @@ export async function* restoreInput(
   script: ChildProcessHandle,
   operation: OperationHandle,
   upstream: Promise<void>,
+  { irrevocableCommit = true } = {},
 ): AsyncGenerator<Buffer> {
   yield Buffer.from(`BEGIN;\n${wipeSql}\n`);
   let held: Buffer | undefined;
@@ -94,5 +106,13 @@ export async function* restoreInput(
   }
   await upstream;
   await script.completion;
+  if (irrevocableCommit) await operation.markIrrevocable();
   if (held) yield held;
+}
+
+/** The same connection URL, to another database on the same server. */
+export function withDatabase(databaseUrl: string, database: string): string {
+  const url = new URL(databaseUrl);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  return url.toString();
 }

@@ -24,6 +24,18 @@ export class BackupConfigRow {
   @Column({ type: 'text', nullable: true })
   schedule!: string | null;
 
+  /** Instead of `schedule`: a backup every N minutes. */
+  @Column({ name: 'interval_minutes', type: 'integer', nullable: true })
+  intervalMinutes!: number | null;
+
+  /** IANA zone the cron expressions are read in (null = UTC). */
+  @Column({ type: 'text', nullable: true })
+  timezone!: string | null;
+
+  /** Cron expression of restore drills of the newest completed backup (null = none). */
+  @Column({ name: 'drill_schedule', type: 'text', nullable: true })
+  drillSchedule!: string | null;
+
   @Column('jsonb')
   retention!: RetentionPolicy;
 

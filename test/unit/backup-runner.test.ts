@@ -114,7 +114,7 @@ function harness(setup: { failWrites?: Error; child?: FakeChild; stages?: Pipeli
 
 function operation(signal: AbortSignal = new AbortController().signal) {
   const reportBytes = mock.fn((_bytes: number) => undefined);
-  const handle: OperationHandle = { type: 'backup', operationId: 'op-1', startedBy: 'alice', signal, reportBytes };
+  const handle: OperationHandle = { type: 'backup', operationId: 'op-1', startedBy: 'alice', signal, reportBytes, markIrrevocable: async () => undefined };
   return { handle, reportBytes };
 }
 

@@ -46,6 +46,9 @@ const context: DumpContext = {
 const config: BackupConfig = {
   enabled: false,
   schedule: null,
+  intervalMinutes: null,
+  timezone: null,
+  drillSchedule: null,
   retention: { keepLast: 7, maxAgeDays: 0, daily: 0, weekly: 0, monthly: 0 },
   archiveAfterDays: null,
   scrubIntervalHours: null,
@@ -53,6 +56,10 @@ const config: BackupConfig = {
   compression: 'gzip',
   verifyAfterCreate: false,
   nextRunAt: null,
+  nextRuns: [],
+  lastTick: null,
+  drillNextRunAt: null,
+  lastDrillTick: null,
   updatedAt: new Date(),
   updatedBy: null,
 };
@@ -65,6 +72,7 @@ function heldOperation(id = 'op') {
     startedBy: 'alice',
     signal: new AbortController().signal,
     reportBytes: () => undefined,
+    markIrrevocable: async () => undefined,
     abort: () => undefined,
     release,
   };

@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import { OperationInProgressException } from '../../src/common/exceptions';
 import { AdvisoryLockRepository, HeldAdvisoryLock } from '../../src/lock/advisory-lock.repository';
 import { advisoryLockKey, AdvisoryLockKey, LockPurpose, OPERATION_LOCK_ROW } from '../../src/lock/lock.constants';
+import { DatabaseSignals } from '../../src/database/database-signals';
 import { LockService } from '../../src/lock/lock.service';
 import { OperationLock } from '../../src/lock/operation-lock.entity';
 import { PgBackupOptions } from '../../src/pg-backup.options';
@@ -52,7 +53,8 @@ function harness() {
     tryAcquire: mock.fn(async (_key: AdvisoryLockKey): Promise<HeldAdvisoryLock | null> => lock.held),
     holderPid: mock.fn(async (_key: AdvisoryLockKey): Promise<number | null> => null),
   };
-  const service = new LockService(advisory as unknown as AdvisoryLockRepository, rows.asRepository(), options);
+  const signals = { onSignal: mock.fn(), send: mock.fn(async () => undefined) };
+  const service = new LockService(advisory as unknown as AdvisoryLockRepository, rows.asRepository(), options, signals as unknown as DatabaseSignals);
   return { service, advisory, rows, lock, log };
 }
 

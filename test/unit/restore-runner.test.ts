@@ -27,14 +27,16 @@ const SCRIPT = [
 
 function operation() {
   const reportBytes = mock.fn((_bytes: number) => undefined);
+  const markIrrevocable = mock.fn(async () => undefined);
   const handle: OperationHandle = {
     type: 'restore',
     operationId: 'r-1',
     startedBy: 'alice',
     signal: new AbortController().signal,
     reportBytes,
+    markIrrevocable,
   };
-  return { handle, reportBytes };
+  return { handle, reportBytes, markIrrevocable };
 }
 
 /** pg_restore whose stdout yields exactly these chunks, one by one; its stdin keeps what it is fed. */
@@ -79,6 +81,32 @@ describe('restoreInput', { timeout: 10_000 }, () => {
     assert.match(error.message, /could not read from input file/);
     assert.deepEqual(yielded.slice(1), SCRIPT.slice(0, -1));
     assert.ok(!yielded.some((c) => c.toString().includes('COMMIT')), 'no COMMIT reached psql');
+  });
+
+  it('marks the operation irrevocable before the COMMIT, and sends no COMMIT when that is refused (cancelled)', async () => {
+    const script = pgRestore(SCRIPT);
+    script.exit(0);
+    const { handle, markIrrevocable } = operation();
+    const { yielded } = await collect(restoreInput(WIPE, script, handle, Promise.resolve()));
+    assert.equal(markIrrevocable.mock.callCount(), 1);
+    assert.deepEqual(yielded.at(-1), SCRIPT.at(-1));
+
+    const cancelled = pgRestore(SCRIPT);
+    cancelled.exit(0);
+    const refusing = { ...operation().handle, markIrrevocable: async () => Promise.reject(new Error('cancelled')) };
+    const result = await collect(restoreInput(WIPE, cancelled, refusing, Promise.resolve()));
+    assert.match(String(result.error), /cancelled/);
+    assert.ok(!result.yielded.some((c) => c.toString().includes('COMMIT')), 'no COMMIT reached psql');
+  });
+
+  it('a drill (irrevocableCommit false) commits without marking', async () => {
+    const script = pgRestore(SCRIPT);
+    script.exit(0);
+    const { handle, markIrrevocable } = operation();
+    const { yielded, error } = await collect(restoreInput('', script, handle, Promise.resolve(), { irrevocableCommit: false }));
+    assert.equal(error, undefined);
+    assert.equal(markIrrevocable.mock.callCount(), 0);
+    assert.deepEqual(yielded.at(-1), SCRIPT.at(-1));
   });
 
   it('holds the last chunk back while pg_restore has not exited yet', async () => {

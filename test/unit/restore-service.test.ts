@@ -54,6 +54,7 @@ function harness() {
     startedBy: 'alice',
     signal: abort.signal,
     reportBytes: () => undefined,
+    markIrrevocable: async () => undefined,
     abort: (reason: Error) => abort.abort(reason),
     release,
   };

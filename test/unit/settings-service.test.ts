@@ -8,6 +8,8 @@ import { PgBackupOptions } from '../../src/pg-backup.options';
 import { BackupConfigRow } from '../../src/settings/backup-config.entity';
 import { UpdateConfigDto } from '../../src/settings/dto/update-config.dto';
 import { SettingsService } from '../../src/settings/settings.service';
+import { DatabaseSignals } from '../../src/database/database-signals';
+import { ScheduleTick } from '../../src/schedule/schedule-tick.entity';
 
 /** The insert … on conflict do nothing chain onModuleInit builds, keeping the values it was given. */
 function seedHarness(options: Partial<PgBackupOptions>) {
@@ -22,7 +24,12 @@ function seedHarness(options: Partial<PgBackupOptions>) {
     execute: mock.fn(async () => undefined),
   };
   const rows = { createQueryBuilder: mock.fn(() => builder) };
-  const service = new SettingsService(rows as unknown as Repository<BackupConfigRow>, options as PgBackupOptions);
+  const service = new SettingsService(
+    rows as unknown as Repository<BackupConfigRow>,
+    {} as Repository<ScheduleTick>, // not read when seeding
+    options as PgBackupOptions,
+    {} as DatabaseSignals,
+  );
   return { service, builder, inserted };
 }
 

@@ -12,22 +12,25 @@ import {
   ValidationArguments,
 } from 'class-validator';
 import { Compression, COMPRESSIONS } from '../../pipeline/backup-format';
-import { cronProblem } from '../cron';
+import { cronProblem, timezoneProblem } from '../cron';
 
-
-function IsCron(): PropertyDecorator {
+/** A string that `problem` finds nothing wrong with; its message otherwise. */
+function Satisfies(name: string, problem: (value: string) => string | null, expected: string): PropertyDecorator {
   return (target, propertyName) =>
     registerDecorator({
-      name: 'isCron',
+      name,
       target: target.constructor,
       propertyName: propertyName as string,
       validator: {
-        validate: (value: unknown) => typeof value === 'string' && cronProblem(value) === null,
+        validate: (value: unknown) => typeof value === 'string' && problem(value) === null,
         defaultMessage: (args?: ValidationArguments) =>
-          typeof args?.value === 'string' ? (cronProblem(args.value) ?? '') : `${args?.property} must be a cron expression string`,
+          typeof args?.value === 'string' ? `${args.property}: ${problem(args.value) ?? ''}` : `${args?.property} must be ${expected}`,
       },
     });
 }
+
+const IsCron = () => Satisfies('isCron', cronProblem, 'a cron expression string');
+const IsTimezone = () => Satisfies('isTimezone', timezoneProblem, 'an IANA time zone name');
 
 export class RetentionDto {
   @IsInt()
@@ -66,6 +69,23 @@ export class UpdateConfigDto {
   @ValidateIf((_, value) => value !== null && value !== undefined)
   @IsCron()
   schedule?: string | null;
+
+  /** Instead of `schedule`: a backup every N minutes (null clears it). */
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @IsInt()
+  @Min(1)
+  @Max(525_600)
+  intervalMinutes?: number | null;
+
+  /** IANA zone of the cron expressions (null = UTC). */
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @IsTimezone()
+  timezone?: string | null;
+
+  /** Cron expression of restore drills of the newest completed backup (null = no drills). */
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @IsCron()
+  drillSchedule?: string | null;
 
   @IsOptional()
   @ValidateNested()

@@ -1,0 +1,44 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { HealthCheck, HealthCheckService, HealthIndicatorFunction, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { DataSource } from 'typeorm';
+import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
+import { BackupAgeHealthIndicator } from './backup-age.health';
+import { BackupDirHealthIndicator } from './backup-dir.health';
+import { DrillHealthIndicator } from './drill.health';
+import { CHECK_TIMEOUT_MS } from './health.constants';
+
+/** Probes for orchestrators: public, outside the admin prefix, no secrets in the answers. */
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly backupDir: BackupDirHealthIndicator,
+    private readonly backupAge: BackupAgeHealthIndicator,
+    private readonly drill: DrillHealthIndicator,
+    @InjectDataSource(PG_BACKUP_CONNECTION) private readonly dataSource: DataSource,
+    @Inject(PG_BACKUP_OPTIONS) private readonly options: PgBackupOptions,
+  ) {}
+
+  /** The process answers. */
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  /** 503 when any check is down. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    const maxAgeHours = this.options.health?.maxBackupAgeHours;
+    const checks: HealthIndicatorFunction[] = [
+      this.db.pingCheck('database', { connection: this.dataSource }).withTimeout(CHECK_TIMEOUT_MS),
+      this.backupDir.isWritable('backup_dir'),
+      this.drill.lastDrillOk('last_drill'),
+    ];
+    if (maxAgeHours !== undefined) checks.push(this.backupAge.isRecent('last_backup', maxAgeHours));
+    return this.health.check(checks);
+  }
+}
