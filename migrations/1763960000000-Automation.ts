@@ -2,7 +2,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 import { schemaOf } from './schema-of';
 
 /**
- * Automation: interval schedules with a time zone, drill schedules and results, the tick table
+ * Automation: interval schedules with a time zone, drill schedules and results, why a backup
+ * was made (its origin), the tick table
  * that makes a scheduled tick run once across replicas, and the point of no return of an operation.
  */
 export class Automation1763960000000 implements MigrationInterface {
@@ -14,6 +15,7 @@ export class Automation1763960000000 implements MigrationInterface {
     await queryRunner.query(`ALTER TABLE ${s}.backup_config ADD COLUMN timezone text`);
     await queryRunner.query(`ALTER TABLE ${s}.backup_config ADD COLUMN drill_schedule text`);
     await queryRunner.query(`ALTER TABLE ${s}.backup_history ADD COLUMN drill jsonb`);
+    await queryRunner.query(`ALTER TABLE ${s}.backup_history ADD COLUMN origin jsonb`);
     await queryRunner.query(`ALTER TABLE ${s}.operation_lock ADD COLUMN irrevocable boolean NOT NULL DEFAULT false`);
     await queryRunner.query(`
       CREATE TABLE ${s}.schedule_tick (
@@ -33,6 +35,7 @@ export class Automation1763960000000 implements MigrationInterface {
     const s = schemaOf(queryRunner);
     await queryRunner.query(`DROP TABLE ${s}.schedule_tick`);
     await queryRunner.query(`ALTER TABLE ${s}.operation_lock DROP COLUMN irrevocable`);
+    await queryRunner.query(`ALTER TABLE ${s}.backup_history DROP COLUMN origin`);
     await queryRunner.query(`ALTER TABLE ${s}.backup_history DROP COLUMN drill`);
     await queryRunner.query(`ALTER TABLE ${s}.backup_config DROP COLUMN drill_schedule`);
     await queryRunner.query(`ALTER TABLE ${s}.backup_config DROP COLUMN timezone`);

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { bigintToNumber } from '../database/column-transformers';
-import { BackupCopy, BackupFilesPart, BackupMetadata, BackupStatus, BackupType, DrillResult } from './backup.types';
+import { BackupCopy, BackupFilesPart, BackupMetadata, BackupOrigin, BackupStatus, BackupType, DrillResult } from './backup.types';
 
 @Entity({ name: 'backup_history' })
 export class BackupHistory {
@@ -74,6 +74,10 @@ export class BackupHistory {
   @Column({ type: 'jsonb', nullable: true })
   files!: BackupFilesPart | null;
 
+  /** Why it was made: its schedule tick, the triggers it answers, the restore it protects. */
+  @Column({ type: 'jsonb', nullable: true })
+  origin!: BackupOrigin | null;
+
   /** The last restore drill of this backup. */
   @Column({ type: 'jsonb', nullable: true })
   drill!: DrillResult | null;
@@ -106,6 +110,7 @@ export function newBackupRow(fields: NewBackupFields): BackupHistory {
     damaged: false,
     files: null,
     drill: null,
+    origin: null,
     ...fields,
   });
 }

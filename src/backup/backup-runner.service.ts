@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Repository } from 'typeorm';
 import { InsufficientStorageException, OperationCancelledError } from '../common/exceptions';
 import { APPLICATION_NAME } from '../database/data-source';
-import { DatabaseInfoRepository, ServerInfo } from '../database/database-info.repository';
+import { DatabaseInfoRepository, DumpSnapshot, ServerInfo } from '../database/database-info.repository';
 import { pgDumpArgs } from '../infra/process/pg-args';
 import { pgConnection } from '../infra/process/pg-connection';
 import { PgTools, PgToolsRepository } from '../infra/process/pg-tools.repository';
@@ -29,6 +29,8 @@ import { BackupCopy, BackupFilesPart, BackupStatus } from './backup.types';
 
 /** Compressed custom dumps of typical data come out well under half the table size. */
 const COMPRESSED_SIZE_RATIO = 0.5;
+/** Tables up to this size are counted exactly at backup time (a drill compares the counts). */
+export const DEFAULT_EXACT_COUNT_MAX_BYTES = 256 * 1024 * 1024;
 
 export interface DumpContext {
   server: ServerInfo;
@@ -79,18 +81,23 @@ export class BackupRunner {
     let partial: PartialFile | undefined;
     let child: ChildProcessHandle | undefined;
     let stages: PipelineStage[] = [];
+    let snapshot: DumpSnapshot | undefined;
     try {
-      const tableRowEstimates = await this.database.tableRowEstimates();
       partial = await this.storage.createPartial(finalPath + PARTIAL_SUFFIX);
+      snapshot = await this.database.openSnapshot();
       const connection = pgConnection(this.options.databaseUrl, `${APPLICATION_NAME}:dump`);
       stages = this.pipeline.encoders(context.format);
-      child = this.processes.spawn(context.tools.pgDump, pgDumpArgs(connection.dbnameArg, this.options.schema), { env: connection.env });
+      child = this.processes.spawn(context.tools.pgDump, pgDumpArgs(connection.dbnameArg, this.options.schema, snapshot.id), { env: connection.env });
       const meter = hashingTap(hash, (n) => operation.reportBytes((bytes += n)));
-      await Promise.all([
+      // counted in the dump's own snapshot while pg_dump streams
+      const [rowCounts] = await Promise.all([
+        snapshot.rowCounts(this.options.exactCountMaxBytes ?? DEFAULT_EXACT_COUNT_MAX_BYTES),
         pipeline([child.stdout!, ...stages.map((stage) => stage.stream), meter, partial.stream], { signal: operation.signal }),
         child.completion,
         ...stages.map((stage) => stage.completion),
       ]);
+      await snapshot.close();
+      snapshot = undefined;
       await partial.commit();
       await this.storage.renameDurably(partial.path, finalPath);
       partial = undefined;
@@ -107,7 +114,8 @@ export class BackupRunner {
           serverVersion: context.server.version,
           pgDumpVersion: context.tools.pgDumpVersion,
           productVersion: PRODUCT_VERSION,
-          tables: tableRowEstimates,
+          tables: rowCounts.tables,
+          estimatedTables: rowCounts.estimated,
           encryption: this.pipeline.describeEncryption(context.format),
         },
       });
@@ -131,6 +139,7 @@ export class BackupRunner {
     } catch (error) {
       child?.kill();
       for (const stage of stages) stage.kill();
+      await snapshot?.close();
       await partial?.discard();
       for (const dir of backupDirs(this.options)) {
         const path = backupPath(dir, backup.filename);

@@ -18,10 +18,32 @@ export interface BackupMetadata {
   serverVersion: string;
   pgDumpVersion: string;
   productVersion: string;
-  /** Planner row estimates per table at backup time (`schema.table` → rows). */
+  /** Rows per table in the dump (`schema.table` → rows): counted in pg_dump's own snapshot, except `estimatedTables`. */
   tables: Record<string, number>;
+  /** Tables above the exact-count size, whose figure is the planner's estimate (absent in older backups: all estimates). */
+  estimatedTables?: string[];
   /** Who can decrypt: the recipients' public keys, or `passphrase`; absent when not encrypted. */
   encryption?: { recipients: string[] } | { passphrase: true };
+}
+
+/** Why a backup was made, beyond its type. */
+export interface BackupOrigin {
+  /** The schedule tick it belongs to. */
+  scheduledFor?: string;
+  /** The coalesced BackupTrigger requests it answers. */
+  trigger?: TriggerSummary;
+  /** The restore it protects (a safety backup). */
+  restoreId?: string;
+}
+
+export interface TriggerSummary {
+  requests: number;
+  /** How many requests gave each reason. */
+  reasons: Record<string, number>;
+  firstAt: string;
+  lastAt: string;
+  /** The `detail` of the first few requests. */
+  details: unknown[];
 }
 
 /** A copy of the backup file beyond the primary directory. */

@@ -1,10 +1,25 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { Client } from 'pg';
+import { DataSource, QueryRunner } from 'typeorm';
+import { quoteIdent, quoteLiteral } from '../infra/process/pg-connection';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { APPLICATION_NAME } from './data-source';
 
 const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast'];
+
+/** Rows per table (`schema.table`) at backup time; `estimated` lists the tables whose figure is the planner's estimate. */
+export interface TableRowCounts {
+  tables: Record<string, number>;
+  estimated: string[];
+}
+
+export interface DumpSnapshot {
+  /** For `pg_dump --snapshot`. */
+  id: string;
+  rowCounts(exactMaxBytes: number): Promise<TableRowCounts>;
+  close(): Promise<void>;
+}
 
 export interface ServerInfo {
   database: string;
@@ -28,16 +43,88 @@ export class DatabaseInfoRepository {
     return { database: row.database, version: row.version, major: Number(row.major) };
   }
 
-  /** Planner row estimates of every user table that a backup contains. */
-  async tableRowEstimates(): Promise<Record<string, number>> {
-    const rows: { name: string; estimate: string }[] = await this.dataSource.query(
-      `SELECT format('%I.%I', n.nspname, c.relname) AS name, greatest(c.reltuples, 0)::bigint AS estimate
+  /**
+   * A REPEATABLE READ transaction whose snapshot pg_dump shares (`--snapshot`), so row counts
+   * taken in it are exactly what the dump contains. Close it once pg_dump has finished.
+   */
+  async openSnapshot(): Promise<DumpSnapshot> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const [{ id }] = await runner.query('SELECT pg_export_snapshot() AS id');
+      return {
+        id,
+        rowCounts: (exactMaxBytes) => this.rowCounts(runner, exactMaxBytes),
+        close: async () => {
+          await runner.query('COMMIT').catch(() => undefined);
+          await runner.release();
+        },
+      };
+    } catch (error) {
+      await runner.release();
+      throw error;
+    }
+  }
+
+  /** Rows of every user table a backup contains: counted up to `exactMaxBytes` of table size, the planner's estimate above. */
+  private async rowCounts(runner: QueryRunner, exactMaxBytes: number): Promise<TableRowCounts> {
+    const tables: { schema: string; table: string; bytes: string; estimate: string }[] = await runner.query(
+      `SELECT n.nspname AS schema, c.relname AS table, pg_table_size(c.oid) AS bytes, greatest(c.reltuples, 0)::bigint AS estimate
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%'
-        ORDER BY 1`,
+        ORDER BY 1, 2`,
       [[...SYSTEM_SCHEMAS, this.options.schema]],
     );
-    return Object.fromEntries(rows.map((r) => [r.name, Number(r.estimate)]));
+    const counts: TableRowCounts = { tables: {}, estimated: [] };
+    for (const t of tables) {
+      const name = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
+      const key = `${t.schema}.${t.table}`;
+      if (Number(t.bytes) > exactMaxBytes) {
+        counts.tables[key] = Number(t.estimate);
+        counts.estimated.push(key);
+        continue;
+      }
+      const [{ rows }] = await runner.query(`SELECT count(*) AS rows FROM ONLY ${name}`);
+      counts.tables[key] = Number(rows);
+    }
+    return counts;
+  }
+
+  /** Exact row counts of `tables` (`schema.table`) in another database of this server (a drill's scratch database); null for a missing table. */
+  async countRowsIn(databaseUrl: string, tables: string[]): Promise<Record<string, number | null>> {
+    const client = new Client({ connectionString: databaseUrl, application_name: `${APPLICATION_NAME}:drill` });
+    await client.connect();
+    try {
+      const counts: Record<string, number | null> = {};
+      for (const key of tables) {
+        const dot = key.indexOf('.');
+        const { rows } = await client.query('SELECT to_regclass($1) AS oid', [`${quoteIdent(key.slice(0, dot))}.${quoteIdent(key.slice(dot + 1))}`]);
+        if (!rows[0].oid) {
+          counts[key] = null;
+          continue;
+        }
+        const result = await client.query(`SELECT count(*) AS rows FROM ONLY ${quoteIdent(key.slice(0, dot))}.${quoteIdent(key.slice(dot + 1))}`);
+        counts[key] = Number(result.rows[0].rows);
+      }
+      return counts;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /** An empty database for a drill, with the encoding and locale of this one. */
+  async createScratchDatabase(name: string): Promise<void> {
+    const [db] = await this.dataSource.query(
+      `SELECT pg_encoding_to_char(encoding) AS encoding, datcollate, datctype FROM pg_database WHERE datname = current_database()`,
+    );
+    await this.dataSource.query(
+      `CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0 ENCODING ${quoteLiteral(db.encoding)} LC_COLLATE ${quoteLiteral(db.datcollate)} LC_CTYPE ${quoteLiteral(db.datctype)}`,
+    );
+  }
+
+  async dropDatabase(name: string): Promise<void> {
+    await this.dataSource.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
   }
 
   /** Heap + TOAST bytes of the user tables: an upper bound of an uncompressed dump's data. */

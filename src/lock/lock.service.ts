@@ -137,7 +137,7 @@ export class LockService implements OnApplicationBootstrap, BeforeApplicationShu
         await operation.release();
       }
     })();
-    this.running.set(operation, done);
+    this.running.set(operation, done.catch(() => undefined));
     try {
       return await done;
     } finally {

@@ -72,9 +72,14 @@ function harness(setup: { failWrites?: Error; child?: FakeChild; stages?: Pipeli
   const backups = new FakeRepository<BackupHistory>('id');
   const partial = fakePartial(PARTIAL_PATH, log, setup.failWrites);
   const child = setup.child ?? fakeChild({ name: 'pg_dump' });
+  const snapshotClose = mock.fn(async () => undefined);
   const database = {
     server: mock.fn(async () => context.server),
-    tableRowEstimates: mock.fn(async () => ({ 'public.orders': 1200, 'public.customers': 80 })),
+    openSnapshot: mock.fn(async () => ({
+      id: '00000003-0000001B-1',
+      rowCounts: async (_exactMaxBytes: number) => ({ tables: { 'public.orders': 1200, 'public.customers': 80 }, estimated: ['public.orders'] }),
+      close: snapshotClose,
+    })),
     userDataBytes: mock.fn(async () => 10 * 1024 * 1024),
   };
   const pgTools = { forServer: mock.fn(async (_major: number) => context.tools) };
@@ -109,7 +114,7 @@ function harness(setup: { failWrites?: Error; child?: FakeChild; stages?: Pipeli
     (setup.s3 ?? { enabled: false }) as S3Repository,
     events,
   );
-  return { runner, backups, database, pgTools, spawn, storage, pipeline, partial, child, log, events };
+  return { runner, backups, database, pgTools, spawn, storage, pipeline, partial, child, log, events, snapshotClose };
 }
 
 function operation(signal: AbortSignal = new AbortController().signal) {
@@ -188,8 +193,10 @@ describe('BackupRunner.run', { timeout: 10_000 }, () => {
       pgDumpVersion: 'pg_dump (PostgreSQL) 16.4',
       productVersion: PRODUCT_VERSION,
       tables: { 'public.orders': 1200, 'public.customers': 80 },
+      estimatedTables: ['public.orders'],
       encryption: undefined,
     });
+    assert.equal(h.snapshotClose.mock.callCount(), 1, "the dump's snapshot transaction is closed");
     assert.deepEqual(h.pipeline.encoders.mock.calls[0].arguments, [context.format], 'the stages are those of the context format');
     assert.deepEqual(h.pipeline.describeEncryption.mock.calls[0].arguments, [context.format]);
     assert.deepEqual(h.partial.stream.bytes, all, 'the partial file received exactly the dump');
@@ -322,6 +329,7 @@ describe('BackupRunner.run', { timeout: 10_000 }, () => {
     assert.ok(args.length > 0);
     for (const arg of [command, ...args]) assert.ok(!arg.includes('s3cret'), `argument leaks the password: ${arg}`);
     assert.ok(args.includes('--exclude-schema=backup_admin'), 'the module schema is not dumped');
+    assert.ok(args.includes('--snapshot=00000003-0000001B-1'), 'pg_dump shares the snapshot the row counts were taken in');
     assert.ok(args.some((a) => a.startsWith('--dbname=postgres://u@h:5432/db')), args.join(' '));
     assert.equal(spawnOptions.env.PGPASSWORD, 's3cret');
   });

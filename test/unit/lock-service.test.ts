@@ -219,7 +219,7 @@ describe('LockService.current', () => {
 
     assert.deepEqual(await h.service.current(), {
       locked: true,
-      operation: { type: 'backup', id: OP_ID, startedBy: 'alice', startedAt: new Date('2025-06-01T12:00:00Z'), bytesDone: 4096 },
+      operation: { type: 'backup', id: OP_ID, startedBy: 'alice', startedAt: new Date('2025-06-01T12:00:00Z'), bytesDone: 4096, irrevocable: false },
     });
   });
 });
