@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { createTransport } from 'nodemailer';
+import { createTransport, Transporter } from 'nodemailer';
 import type { EmailNotifications } from '../pg-backup.options';
 import type { Notification } from './notification';
 
@@ -10,8 +10,9 @@ export class EmailSender {
 
   /** Subject `[pg-backup] <event>: <database>`. Resolves true once the server accepted the mail. */
   async send(email: EmailNotifications, notification: Notification, database: string): Promise<boolean> {
-    const transport = createTransport(email.smtpUrl);
+    let transport: Transporter | undefined;
     try {
+      transport = createTransport(email.smtpUrl);
       await transport.sendMail({
         from: email.from,
         to: email.to,
@@ -23,13 +24,13 @@ export class EmailSender {
       this.logger.error(`e-mail ${notification.event} to ${email.to.join(', ')} failed: ${(error as Error).message}`);
       return false;
     } finally {
-      transport.close();
+      transport?.close();
     }
   }
 }
 
 /** `key: value` lines; nested values (a drill's tables) as indented JSON. */
-export function plainText({ event, at, data }: Notification): string {
+function plainText({ event, at, data }: Notification): string {
   const lines = Object.entries({ event, at, ...data }).map(([key, value]) =>
     `${key}: ${value !== null && typeof value === 'object' ? JSON.stringify(value, null, 2) : String(value)}`,
   );

@@ -20,7 +20,7 @@ export class NotificationService implements OnModuleInit {
   }
 
   /** Starts the deliveries and returns at once: the senders never throw, and the emitter never waits. */
-  notify<E extends BackupEventName>(event: E, payload: BackupEventMap[E]): void {
+  private notify<E extends BackupEventName>(event: E, payload: BackupEventMap[E]): void {
     const { webhooks = [], email } = this.options.notifications ?? {};
     const targets = webhooks.filter((target) => notifies(target.events, event));
     const mail = email && notifies(email.events, event) ? email : undefined;

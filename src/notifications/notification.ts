@@ -36,8 +36,8 @@ const SUMMARIES: Summaries = {
   'schedule.missed': ({ kind, scheduledAt, reason }) => ({ kind, scheduledAt: scheduledAt.toISOString(), reason }),
 };
 
-export function toNotification<E extends BackupEventName>(event: E, payload: BackupEventMap[E], at = new Date()): Notification {
-  return { event, at: at.toISOString(), data: SUMMARIES[event](payload) };
+export function toNotification<E extends BackupEventName>(event: E, payload: BackupEventMap[E]): Notification {
+  return { event, at: new Date().toISOString(), data: SUMMARIES[event](payload) };
 }
 
 function backupSummary(b: BackupHistory): Record<string, unknown> {

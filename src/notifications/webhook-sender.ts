@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { WebhookTarget } from '../pg-backup.options';
 import type { Notification } from './notification';
 
-/** Token for the first retry delay in ms (default 1000); each further retry waits twice as long. */
+/** Optional provider: the first retry delay in ms (default 1000); each further retry waits twice as long. */
 export const WEBHOOK_RETRY_BASE_MS = 'PG_BACKUP:WEBHOOK_RETRY_BASE_MS';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -22,6 +22,8 @@ interface Delivery {
   id: string;
   body: string;
   secret?: string;
+  /** From credentials in the URL, which fetch refuses to send itself. */
+  authorization?: string;
   timeoutMs: number;
 }
 
@@ -44,17 +46,21 @@ export class WebhookSender {
       this.logger.error(`webhook ${notification.event}: target is not a URL, nothing sent`);
       return false;
     }
+    const url = new URL(target.url);
+    const authorization = url.username || url.password ? basicAuth(url) : undefined;
+    url.username = url.password = '';
     const id = randomUUID();
     const delivery: Delivery = {
-      url: new URL(target.url),
+      url,
       event: notification.event,
       id,
       body: JSON.stringify({ id, ...notification }),
       secret: target.secret,
+      authorization,
       timeoutMs: target.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     };
     // Logged without credentials, query or fragment
-    const where = `webhook ${notification.event} → ${delivery.url.origin}${delivery.url.pathname}`;
+    const where = `webhook ${notification.event} → ${url.origin}${url.pathname}`;
     const attempts = 1 + (target.retries ?? DEFAULT_RETRIES);
     for (let attempt = 1; ; attempt++) {
       const { ok, retryable, reason } = await this.post(delivery);
@@ -69,7 +75,7 @@ export class WebhookSender {
     }
   }
 
-  private async post({ url, event, id, body, secret, timeoutMs }: Delivery): Promise<Attempt> {
+  private async post({ url, event, id, body, secret, authorization, timeoutMs }: Delivery): Promise<Attempt> {
     const timestamp = Math.floor(Date.now() / 1000);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -79,6 +85,7 @@ export class WebhookSender {
       'X-PgBackup-Timestamp': String(timestamp),
     };
     if (secret) headers['X-PgBackup-Signature'] = webhookSignature(secret, timestamp, body);
+    if (authorization) headers.authorization = authorization;
     try {
       const response = await fetch(url, {
         method: 'POST',
@@ -97,4 +104,8 @@ export class WebhookSender {
       return { ok: false, retryable: true, reason: cause?.message ?? message };
     }
   }
+}
+
+function basicAuth({ username, password }: URL): string {
+  return `Basic ${Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString('base64')}`;
 }

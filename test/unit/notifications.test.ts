@@ -12,6 +12,7 @@ import { Notification, toNotification } from '../../src/notifications/notificati
 import { NotificationService } from '../../src/notifications/notification.service';
 import { WebhookSender } from '../../src/notifications/webhook-sender';
 import { EmailNotifications, NotificationOptions, PgBackupOptions, WebhookTarget } from '../../src/pg-backup.options';
+import { RestoreHistory, RestoreStatus } from '../../src/restore/restore-history.entity';
 import { freePort, sleep } from '../support/net';
 import { backupRow } from './support/fixtures';
 
@@ -28,6 +29,7 @@ const failed = backupRow({ status: BackupStatus.Failed, error: 'pg_dump exited w
 const notification: Notification = toNotification('backup.failed', { backup: failed });
 
 interface Received {
+  path: string;
   headers: IncomingHttpHeaders;
   body: string;
 }
@@ -39,7 +41,7 @@ async function startReceiver(answer: (n: number) => number | 'hang' = () => 200)
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString() });
+      received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() });
       const status = answer(received.length);
       if (status !== 'hang') res.writeHead(status).end();
     });
@@ -128,6 +130,14 @@ describe('WebhookSender', () => {
     assert.equal(receiver.received[0].headers['x-pgbackup-signature'], undefined);
   });
 
+  it('credentials in the URL are sent as Basic auth; the query string is kept', async () => {
+    receiver = await startReceiver();
+    const url = receiver.url.replace('http://', 'http://hook-user:p%40ss@') + '?token=abc';
+    assert.equal(await sender.deliver({ url }, notification), true);
+    assert.equal(receiver.received[0].path, '/hooks/pg?token=abc');
+    assert.equal(receiver.received[0].headers.authorization, `Basic ${Buffer.from('hook-user:p@ss').toString('base64')}`);
+  });
+
   it('a receiver that never answers times out, is retried, then given up without throwing', async () => {
     receiver = await startReceiver(() => 'hang');
     const started = Date.now();
@@ -145,6 +155,42 @@ describe('WebhookSender', () => {
     assert.equal(logged.filter((m) => m.includes('retrying')).length, 2);
     assert.ok(logged.some((m) => m.includes('failed after 3 attempt(s)') && m.includes('127.0.0.1')), logged.join('\n'));
     assert.ok(!logged.some((m) => /hook-user|hook-password|query-secret/.test(m)), logged.join('\n'));
+  });
+});
+
+describe('toNotification', () => {
+  it('summarises restores, drills and missed ticks', () => {
+    const restore = Object.assign(new RestoreHistory(), {
+      id: 'r1',
+      backupId: failed.id,
+      status: RestoreStatus.Failed,
+      safetyBackupId: 's1',
+      startedBy: 'alice',
+      startedAt: new Date('2025-06-02T08:00:00Z'),
+      finishedAt: null,
+      durationMs: null,
+      error: 'psql exited with code 3',
+      detail: { terminatedPids: [42] },
+    });
+    assert.deepEqual(toNotification('restore.failed', { restore }).data, {
+      id: 'r1',
+      backupId: failed.id,
+      status: 'failed',
+      safetyBackupId: 's1',
+      startedBy: 'alice',
+      startedAt: '2025-06-02T08:00:00.000Z',
+      finishedAt: null,
+      durationMs: null,
+      error: 'psql exited with code 3',
+    });
+    const drill = { at: '2025-06-03T01:00:00.000Z', ok: false, durationMs: 900, restoreMs: null, database: 'drill_x', tables: [], error: 'count mismatch' };
+    assert.deepEqual(toNotification('drill.failed', { backup: failed, drill }).data, { backupId: failed.id, drill });
+    const scheduledAt = new Date('2025-06-03T02:00:00Z');
+    assert.deepEqual(toNotification('schedule.missed', { kind: 'drill', scheduledAt, reason: 'lock held' }).data, {
+      kind: 'drill',
+      scheduledAt: '2025-06-03T02:00:00.000Z',
+      reason: 'lock held',
+    });
   });
 });
 
