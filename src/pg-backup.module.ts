@@ -1,17 +1,24 @@
-import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
+import { DynamicModule, Global, Module, Provider, Type } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditApiModule } from './audit/audit-api.module';
 import { BackupModule } from './backup/backup.module';
 import { dataSourceOptions } from './database/data-source';
 import { initializeDataSource } from './database/migrations';
+import { HealthModule } from './health/health.module';
 import { LockModule } from './lock/lock.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupModuleAsyncOptions, PgBackupOptions } from './pg-backup.options';
 import { RestoreModule } from './restore/restore.module';
 import { SettingsModule } from './settings/settings.module';
 
 const DEFAULT_PATH = 'api/admin';
+
+/** A module on a route of its own, outside the admin prefix; nothing when its path is `false`. */
+function mountedAt(path: string | false, module: Type): (Type | DynamicModule)[] {
+  return path === false ? [] : [module, RouterModule.register([{ path, module }])];
+}
 
 @Global()
 @Module({})
@@ -49,6 +56,8 @@ export class PgBackupModule {
         ...features,
         NotificationsModule,
         RouterModule.register([{ path: options.path ?? DEFAULT_PATH, module: PgBackupModule, children: features }]),
+        ...mountedAt(options.healthPath ?? 'health', HealthModule),
+        ...mountedAt(options.metricsPath ?? 'metrics', MetricsModule),
       ],
       // BackupService and LockService, for host apps that start backups themselves
       exports: [BackupModule, LockModule],
