@@ -2,6 +2,8 @@ import { DynamicModule, Global, Module, Provider, Type } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditApiModule } from './audit/audit-api.module';
+import { AutomationModule } from './automation/automation.module';
+import { EventsModule } from './events/events.module';
 import { BackupModule } from './backup/backup.module';
 import { dataSourceOptions } from './database/data-source';
 import { initializeDataSource } from './database/migrations';
@@ -55,12 +57,14 @@ export class PgBackupModule {
         }),
         ...features,
         NotificationsModule,
+        AutomationModule,
+        EventsModule,
         RouterModule.register([{ path: options.path ?? DEFAULT_PATH, module: PgBackupModule, children: features }]),
         ...mountedAt(options.healthPath ?? 'health', HealthModule),
         ...mountedAt(options.metricsPath ?? 'metrics', MetricsModule),
       ],
-      // BackupService and LockService, for host apps that start backups themselves
-      exports: [BackupModule, LockModule],
+      // BackupService, LockService and BackupTrigger, for host apps that start backups themselves
+      exports: [BackupModule, LockModule, AutomationModule, EventsModule],
     };
   }
 }

@@ -15,7 +15,7 @@ import { BackupIntegrityService, IntegrityReport } from './backup-integrity.serv
 import { BackupLocations } from './backup-locations';
 import { backupDirs, backupFilename, filesPartName, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupRunner } from './backup-runner.service';
-import { BackupStatus, BackupType } from './backup.types';
+import { BackupOrigin, BackupStatus, BackupType, DrillResult } from './backup.types';
 import { KeepReason, retentionPlan } from './retention';
 import { UpdateBackupDto } from './dto/update-backup.dto';
 import { CreateBackupDto } from './dto/create-backup.dto';
@@ -36,6 +36,8 @@ export interface BackupStats {
   newest: Date | null;
   lastSuccessAt: Date | null;
   lastFailureAt: Date | null;
+  /** The newest restore drill: its restore time is the restore time to expect (RTO evidence). */
+  lastDrill: (Pick<DrillResult, 'at' | 'ok' | 'durationMs' | 'restoreMs'> & { backupId: string }) | null;
 }
 
 @Injectable()
@@ -63,7 +65,7 @@ export class BackupService implements OnModuleInit {
     const id = randomUUID();
     const operation = await this.lock.acquire('backup', id, actor);
     try {
-      const { row, context, config } = await this.start(id, actor, type, dto);
+      const { row, context, config } = await this.start(id, actor, type, dto, null);
       this.lock.runInBackground(operation, async () => {
         await this.runner.run(row, context, operation, { verify: config.verifyAfterCreate });
       });
@@ -78,9 +80,28 @@ export class BackupService implements OnModuleInit {
    * A backup run to completion under a lock the caller already holds (the restore's safety
    * backup). Returns the finished row, completed or failed.
    */
-  async createUnderLock(actor: string, dto: CreateBackupDto, type: BackupType, operation: OperationHandle): Promise<BackupHistory> {
-    const { row, context, config } = await this.start(randomUUID(), actor, type, dto);
+  async createUnderLock(actor: string, dto: CreateBackupDto, type: BackupType, operation: OperationHandle, origin: BackupOrigin | null = null): Promise<BackupHistory> {
+    const { row, context, config } = await this.start(randomUUID(), actor, type, dto, origin);
     return this.runner.run(row, context, operation, { verify: config.verifyAfterCreate });
+  }
+
+  /**
+   * A backup run to completion now (schedule, startup, trigger): takes the lock or throws
+   * OperationInProgressException, and applies retention after a completed backup.
+   * `onStarted` sees the running row before the dump begins.
+   */
+  async runNow(actor: string, dto: CreateBackupDto, type: BackupType, origin: BackupOrigin, onStarted?: (row: BackupHistory) => Promise<void>): Promise<BackupHistory> {
+    const id = randomUUID();
+    const operation = await this.lock.acquire('backup', id, actor);
+    return this.lock.runHeld(operation, async () => {
+      const { row, context, config } = await this.start(id, actor, type, dto, origin);
+      await onStarted?.(row);
+      const done = await this.runner.run(row, context, operation, { verify: config.verifyAfterCreate });
+      if (done.status === BackupStatus.Completed) {
+        await this.applyRetention().catch((error: Error) => this.logger.error(`retention after backup ${id} failed: ${error.message}`));
+      }
+      return done;
+    });
   }
 
   async list(query: ListBackupsQuery): Promise<{ items: BackupHistory[]; total: number }> {
@@ -182,14 +203,17 @@ export class BackupService implements OnModuleInit {
 
   /** Applies the retention policy, then archives what is older than `archiveAfterDays`, under the lock. */
   async cleanup(actor: string): Promise<{ deleted: number; archived: number }> {
-    return this.lock.runExclusive('cleanup', randomUUID(), actor, async () => {
-      const { delete: doomed } = await this.cleanupPreview();
-      for (const { id } of doomed) await this.deleteBackup(await this.get(id));
-      if (doomed.length) this.logger.log(`retention removed ${doomed.length} backup(s)`);
-      const { archiveAfterDays } = await this.settings.get();
-      const archived = archiveAfterDays ? await this.archive.archiveDue(archiveAfterDays) : 0;
-      return { deleted: doomed.length, archived };
-    });
+    return this.lock.runExclusive('cleanup', randomUUID(), actor, () => this.applyRetention());
+  }
+
+  /** Retention and archiving; the caller holds the lock. */
+  private async applyRetention(): Promise<{ deleted: number; archived: number }> {
+    const { delete: doomed } = await this.cleanupPreview();
+    for (const { id } of doomed) await this.deleteBackup(await this.get(id));
+    if (doomed.length) this.logger.log(`retention removed ${doomed.length} backup(s)`);
+    const { archiveAfterDays } = await this.settings.get();
+    const archived = archiveAfterDays ? await this.archive.archiveDue(archiveAfterDays) : 0;
+    return { deleted: doomed.length, archived };
   }
 
   async stats(): Promise<BackupStats> {
@@ -214,6 +238,7 @@ export class BackupService implements OnModuleInit {
       newest: null,
       lastSuccessAt: null,
       lastFailureAt: null,
+      lastDrill: null,
     };
     for (const row of rows) {
       const count = Number(row.count);
@@ -226,10 +251,15 @@ export class BackupService implements OnModuleInit {
     }
     stats.lastSuccessAt = await this.lastFinished(BackupStatus.Completed);
     stats.lastFailureAt = await this.lastFinished(BackupStatus.Failed);
+    const drilled = await this.backups.createQueryBuilder('b').where('b.drill IS NOT NULL').orderBy(`b.drill->>'at'`, 'DESC').getOne();
+    if (drilled?.drill) {
+      const { at, ok, durationMs, restoreMs } = drilled.drill;
+      stats.lastDrill = { backupId: drilled.id, at, ok, durationMs, restoreMs };
+    }
     return stats;
   }
 
-  private async start(id: string, actor: string, type: BackupType, dto: CreateBackupDto) {
+  private async start(id: string, actor: string, type: BackupType, dto: CreateBackupDto, origin: BackupOrigin | null) {
     const config = await this.settings.get();
     const context = await this.runner.prepare(config.compression);
     const createdAt = new Date();
@@ -247,6 +277,7 @@ export class BackupService implements OnModuleInit {
         createdAt,
         notes: dto.notes ?? null,
         tags: dto.tags ?? [],
+        origin,
       }),
     );
     return { row, context, config };

@@ -11,7 +11,7 @@ import { BackupArchived1763930000000 } from '../../migrations/1763930000000-Back
 import { Scrub1763940000000 } from '../../migrations/1763940000000-Scrub';
 import { BackupFiles1763950000000 } from '../../migrations/1763950000000-BackupFiles';
 import { Automation1763960000000 } from '../../migrations/1763960000000-Automation';
-import { ScheduleTick } from '../schedule/schedule-tick.entity';
+import { ScheduleTick } from '../automation/schedule-tick.entity';
 
 export const APPLICATION_NAME = 'nestjs-pg-backup';
 export const ENTITIES = [BackupHistory, RestoreHistory, OperationLock, AuditLog, BackupConfigRow, ScheduleTick];

@@ -123,8 +123,10 @@ export class DatabaseInfoRepository {
     );
   }
 
+  /** Drops `name`, ending any session still in it (PostgreSQL 13+; older servers wait for none). */
   async dropDatabase(name: string): Promise<void> {
-    await this.dataSource.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    const force = (await this.server()).major >= 13 ? ' WITH (FORCE)' : '';
+    await this.dataSource.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${force}`);
   }
 
   /** Heap + TOAST bytes of the user tables: an upper bound of an uncompressed dump's data. */

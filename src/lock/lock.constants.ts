@@ -8,6 +8,8 @@ export enum LockPurpose {
   Operation = 1,
   /** Held while migrations run at start. */
   Migrations = 2,
+  /** Held for a moment while an instance decides whether a startup backup is due. */
+  StartupBackup = 3,
 }
 
 export interface AdvisoryLockKey {

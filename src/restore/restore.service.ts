@@ -105,6 +105,7 @@ export class RestoreService implements OnModuleInit {
         { notes: `safety backup before restoring ${backup.id}`, tags: ['safety'] },
         BackupType.Safety,
         operation,
+        { restoreId: restore.id },
       );
       restore.safetyBackupId = safety.id;
       await this.restores.update({ id: restore.id }, { safetyBackupId: safety.id });

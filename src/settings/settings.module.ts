@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
 import { SignalsModule } from '../database/signals.module';
 import { PG_BACKUP_CONNECTION } from '../pg-backup.options';
-import { ScheduleTick } from '../schedule/schedule-tick.entity';
+import { ScheduleTick } from '../automation/schedule-tick.entity';
 import { BackupConfigRow } from './backup-config.entity';
 import { SettingsController } from './settings.controller';
 import { SettingsService } from './settings.service';

@@ -4,7 +4,7 @@ import { Repository } from 'typeorm';
 import { DatabaseSignals } from '../database/database-signals';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { Compression } from '../pipeline/backup-format';
-import { ScheduleTick, TickKind } from '../schedule/schedule-tick.entity';
+import { ScheduleTick, TickKind } from '../automation/schedule-tick.entity';
 import { BackupConfigRow, RetentionPolicy } from './backup-config.entity';
 import { nextTick, nextTicks, ScheduleSpec } from './cron';
 import { UpdateConfigDto } from './dto/update-config.dto';

@@ -9,7 +9,7 @@ import { BackupConfigRow } from '../../src/settings/backup-config.entity';
 import { UpdateConfigDto } from '../../src/settings/dto/update-config.dto';
 import { SettingsService } from '../../src/settings/settings.service';
 import { DatabaseSignals } from '../../src/database/database-signals';
-import { ScheduleTick } from '../../src/schedule/schedule-tick.entity';
+import { ScheduleTick } from '../../src/automation/schedule-tick.entity';
 
 /** The insert … on conflict do nothing chain onModuleInit builds, keeping the values it was given. */
 function seedHarness(options: Partial<PgBackupOptions>) {
