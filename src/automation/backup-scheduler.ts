@@ -21,6 +21,7 @@ type ScheduledKind = Extract<TickKind, 'backup' | 'drill'>;
 
 interface ArmedTimer {
   spec: string;
+  tick: Date;
   timer: NodeJS.Timeout;
 }
 
@@ -100,7 +101,12 @@ export class BackupScheduler implements OnApplicationBootstrap, OnApplicationShu
       this.track(this.runTick(kind, tick));
     }, Math.max(0, Math.min(delay, MAX_TIMEOUT_MS)));
     timer.unref();
-    this.armed.set(kind, { spec: JSON.stringify(spec), timer });
+    this.armed.set(kind, { spec: JSON.stringify(spec), tick, timer });
+  }
+
+  /** The tick this instance waits for, per kind (null: that schedule is off here). */
+  armedTicks(): Record<ScheduledKind, Date | null> {
+    return { backup: this.armed.get('backup')?.tick ?? null, drill: this.armed.get('drill')?.tick ?? null };
   }
 
   private track(work: Promise<void>): void {

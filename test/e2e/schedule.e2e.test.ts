@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { BackupScheduler } from '../../src/automation/backup-scheduler';
+import { ScheduleTickRepository } from '../../src/automation/schedule-tick.repository';
+import { BackupEvents, BackupEventMap } from '../../src/events/backup-events';
+import { LockService } from '../../src/lock/lock.service';
+import { admin, startApp, TestApp } from '../support/app';
+import { sleep } from '../support/net';
+import { startPostgres, TestPostgres } from '../support/postgres';
+
+const EVERY_5_SECONDS = '*/5 * * * * *';
+const RUN_MS = 31_000;
+
+/** Waits until `check` holds, or fails after `timeoutMs`. */
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe('scheduled backups with three instances on one database', () => {
+  let pg: TestPostgres;
+  const instances: TestApp[] = [];
+
+  before(async () => {
+    pg = await startPostgres();
+    pg.psql('create database shop');
+    pg.psql('create table items (id serial primary key, name text); insert into items (name) select md5(g::text) from generate_series(1, 2000) g', 'shop');
+    // replicas share one backup directory, as they would share a volume
+    const backupDir = mkdtempSync(join(tmpdir(), 'pgb-test-backups-'));
+    for (let i = 0; i < 3; i++) instances.push(await startApp(pg.url('shop'), { backupDir }));
+  });
+
+  after(async () => {
+    for (const instance of instances) await instance.close();
+    pg?.stop();
+  });
+
+  it('a schedule set through one instance is armed by the others within seconds (LISTEN/NOTIFY, not the 30 s reload)', async () => {
+    for (const instance of instances) assert.equal(instance.app.get(BackupScheduler).armedTicks().backup, null, 'no schedule at first');
+
+    const r = await instances[0].request('PUT', '/backups/config', { token: admin, body: { enabled: true, schedule: EVERY_5_SECONDS } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.nextRuns.length, 5);
+    assert.equal(Date.parse(r.json.nextRuns[1]) - Date.parse(r.json.nextRuns[0]), 5000);
+
+    const started = Date.now();
+    await until(() => instances.every((i) => i.app.get(BackupScheduler).armedTicks().backup !== null), 3000, 'every instance to arm the schedule');
+    assert.ok(Date.now() - started < 3000);
+  });
+
+  it(`runs exactly one backup per tick for ${RUN_MS / 1000} s, none missing`, async () => {
+    await sleep(RUN_MS);
+    await instances[1].request('PUT', '/backups/config', { token: admin, body: { enabled: false } });
+    await until(async () => !(await instances[0].request('GET', '/operations/current', { token: admin })).json.locked, 30_000, 'the last backup');
+    await until(() => instances.every((i) => i.app.get(BackupScheduler).armedTicks().backup === null), 3000, 'every instance to disarm');
+
+    const ticks = pg
+      .psql(`select extract(epoch from scheduled_at) * 1000, outcome, backup_id, instance_id from backup_admin.schedule_tick where kind = 'backup' order by scheduled_at`, 'shop')
+      .split('\n')
+      .map((line) => line.split('|'))
+      .map(([at, outcome, backupId, instance]) => ({ at: Number(at), outcome, backupId, instance }));
+    const backups = (await instances[2].request('GET', '/backups?type=scheduled&limit=200', { token: admin })).json.items;
+
+    assert.ok(ticks.length >= 5, `at least 5 ticks in ${RUN_MS / 1000} s, got ${ticks.length}`);
+    for (let i = 1; i < ticks.length; i++) assert.equal(ticks[i].at - ticks[i - 1].at, 5000, 'consecutive ticks, none missing');
+    assert.deepEqual(ticks.map((t) => t.outcome), ticks.map(() => 'completed'), JSON.stringify(ticks));
+    assert.equal(backups.length, ticks.length, 'one backup per tick, never two');
+    assert.deepEqual(
+      backups.map((b: any) => Date.parse(b.origin.scheduledFor)).sort(),
+      ticks.map((t) => t.at),
+      'each backup names its tick',
+    );
+    assert.deepEqual(new Set(backups.map((b: any) => b.id)), new Set(ticks.map((t) => t.backupId)));
+    assert.ok(backups.every((b: any) => b.status === 'completed'));
+
+    const config = (await instances[0].request('GET', '/backups/config', { token: admin })).json;
+    assert.equal(config.lastTick.outcome, 'completed');
+    assert.equal(Date.parse(config.lastTick.scheduledAt), ticks.at(-1)!.at);
+    console.log(`# ${ticks.length} ticks, ${backups.length} backups, claimed by ${new Set(ticks.map((t) => t.instance)).size} of 3 instances`);
+  });
+
+  it('a late instance finds the tick taken and runs nothing, even after the backup finished', async () => {
+    const [first] = pg.psql(`select scheduled_at from backup_admin.schedule_tick where kind = 'backup' order by scheduled_at limit 1`, 'shop').split('\n');
+    const claimed = await instances[2].app.get(ScheduleTickRepository).claim('backup', new Date(first.replace(' ', 'T').replace(/\+00$/, 'Z')), 'late');
+    assert.equal(claimed, false);
+  });
+
+  it('a tick that finds another operation running is recorded as skipped and announced as schedule.missed', async () => {
+    const missed: BackupEventMap['schedule.missed'][] = [];
+    for (const instance of instances) instance.app.get(BackupEvents).on('schedule.missed', (e) => void missed.push(e));
+    const held = await instances[0].app.get(LockService).acquire('backup', randomUUID(), 'someone');
+    try {
+      await instances[0].request('PUT', '/backups/config', { token: admin, body: { enabled: true } });
+      await until(() => missed.length > 0, 8000, 'a missed tick');
+    } finally {
+      await instances[0].request('PUT', '/backups/config', { token: admin, body: { enabled: false } });
+      await held.release();
+    }
+    assert.equal(missed.length, 1, 'announced once, by the instance that claimed the tick');
+    assert.equal(missed[0].kind, 'backup');
+    assert.match(missed[0].reason, /another backup or restore is running: backup .* started by someone/);
+    const config = (await instances[1].request('GET', '/backups/config', { token: admin })).json;
+    assert.equal(config.lastTick.outcome, 'skipped');
+    assert.match(config.lastTick.detail, /started by someone/);
+    assert.equal(config.lastTick.backupId, null);
+  });
+});
+
+describe('interval schedules and time zones', () => {
+  let pg: TestPostgres;
+  let app: TestApp;
+
+  before(async () => {
+    pg = await startPostgres();
+    app = await startApp(pg.url('postgres'));
+  });
+
+  after(async () => {
+    await app?.close();
+    pg?.stop();
+  });
+
+  it('ticks every N minutes on multiples of the interval, the same on every replica', async () => {
+    const r = await app.request('PUT', '/backups/config', { token: admin, body: { enabled: true, schedule: null, intervalMinutes: 10 } });
+    assert.equal(r.status, 200, r.text);
+    for (const run of r.json.nextRuns) assert.equal(Date.parse(run) % 600_000, 0, run);
+    assert.equal(Date.parse(r.json.nextRuns[1]) - Date.parse(r.json.nextRuns[0]), 600_000);
+  });
+
+  it('refuses a cron schedule and an interval together, and explains an unknown time zone', async () => {
+    const both = await app.request('PUT', '/backups/config', { token: admin, body: { schedule: '0 3 * * *' } });
+    assert.equal(both.status, 400);
+    assert.match(both.json.message, /either schedule .* or intervalMinutes/);
+    const zone = await app.request('PUT', '/backups/config', { token: admin, body: { timezone: 'Mars/Olympus' } });
+    assert.equal(zone.status, 400);
+    assert.match(String(zone.json.message), /unknown time zone "Mars\/Olympus"/);
+    const interval = await app.request('PUT', '/backups/config', { token: admin, body: { intervalMinutes: 0 } });
+    assert.equal(interval.status, 400);
+  });
+
+  it('reads cron expressions in the configured time zone', async () => {
+    const r = await app.request('PUT', '/backups/config', {
+      token: admin,
+      body: { intervalMinutes: null, schedule: '0 3 * * *', timezone: 'America/New_York' },
+    });
+    assert.equal(r.status, 200, r.text);
+    const next = new Date(r.json.nextRunAt);
+    const local = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(next);
+    assert.equal(local, '03:00');
+    assert.ok([7, 8].includes(next.getUTCHours()), next.toISOString());
+  });
+});
+
+describe('backup on startup', () => {
+  let pg: TestPostgres;
+  const apps: TestApp[] = [];
+
+  before(async () => {
+    pg = await startPostgres();
+  });
+
+  after(async () => {
+    for (const app of apps) await app.close();
+    pg?.stop();
+  });
+
+  it('runs once per window however many instances start together, and not again on a restart within it', async () => {
+    const backupDir = mkdtempSync(join(tmpdir(), 'pgb-test-backups-'));
+    const options = { backupDir, backupOnStartup: { windowMinutes: 60 } };
+    apps.push(...(await Promise.all([startApp(pg.url('postgres'), options), startApp(pg.url('postgres'), options)])));
+    await until(async () => (await apps[0].request('GET', '/backups?type=startup', { token: admin })).json.items[0]?.status === 'completed', 30_000, 'the startup backup');
+    await apps.pop()!.close();
+    apps.push(await startApp(pg.url('postgres'), options));
+    await sleep(1500);
+    const startup = (await apps[0].request('GET', '/backups?type=startup', { token: admin })).json;
+    assert.equal(startup.total, 1, JSON.stringify(startup.items));
+    assert.equal(pg.psql(`select count(*) from backup_admin.schedule_tick where kind = 'startup'`, 'postgres'), '1');
+  });
+});
