@@ -19,7 +19,7 @@ async function bootstrap(): Promise<void> {
   const options = serverOptions(env, databaseUrl, embedded?.devSecret());
 
   const level = env.LOG_LEVEL ?? 'log';
-  const app = await NestFactory.create(AppModule.register(options), { logger: LEVELS.slice(0, LEVELS.indexOf(level as LogLevel) + 1) });
+  const app = await NestFactory.create(AppModule.register(options, { example: Boolean(embedded) }), { logger: LEVELS.slice(0, LEVELS.indexOf(level as LogLevel) + 1) });
   const port = env.PORT ?? 3000;
   // Longer than clients' and proxies' idle timeouts, so a reused keep-alive socket is never closed under a request.
   const server = app.getHttpServer() as import('node:http').Server;
@@ -48,6 +48,7 @@ async function bootstrap(): Promise<void> {
         'Development admin token (valid 24 h):',
         `  export TOKEN=${token}`,
         `  curl -X POST -H "Authorization: Bearer $TOKEN" ${base}/backups`,
+        `Example app (each new account requests a backup): curl -X POST -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"email":"ann@example.com","role":"admin"}' http://localhost:${port}/api/example/accounts`,
         '',
       ].join('\n'),
     );

@@ -25,7 +25,11 @@ export interface TestApp {
 }
 
 /** The standalone server's module, in-process, on a free port. */
-export async function startApp(databaseUrl: string, overrides: Partial<PgBackupOptions> = {}): Promise<TestApp> {
+export async function startApp(
+  databaseUrl: string,
+  overrides: Partial<PgBackupOptions> = {},
+  serverOptions: Parameters<typeof AppModule.register>[1] = {},
+): Promise<TestApp> {
   const backupDir = overrides.backupDir ?? mkdtempSync(join(tmpdir(), 'pgb-test-backups-'));
   const options: PgBackupOptions = {
     databaseUrl,
@@ -36,7 +40,7 @@ export async function startApp(databaseUrl: string, overrides: Partial<PgBackupO
     restoreGraceMs: 1000,
     ...overrides,
   };
-  const app = await NestFactory.create(AppModule.register(options), { logger: process.env.TEST_LOGS ? undefined : false });
+  const app = await NestFactory.create(AppModule.register(options, serverOptions), { logger: process.env.TEST_LOGS ? undefined : false });
   app.enableShutdownHooks();
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
