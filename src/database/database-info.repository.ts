@@ -1,12 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Client } from 'pg';
-import { DataSource, QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { quoteIdent, quoteLiteral } from '../infra/process/pg-connection';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { APPLICATION_NAME } from './data-source';
 
 const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast'];
+/**
+ * Heap + TOAST size of `c` (with its TOAST table `t`) from the catalog's page counts, as of the
+ * last VACUUM/ANALYZE: unlike pg_table_size() it takes no lock, so a table locked by a long
+ * migration never stalls a backup before it starts.
+ */
+const RELATION_BYTES = `((c.relpages + coalesce(t.relpages, 0))::bigint * current_setting('block_size')::int)`;
 
 /** Rows per table (`schema.table`) at backup time; `estimated` lists the tables whose figure is the planner's estimate. */
 export interface TableRowCounts {
@@ -18,6 +24,7 @@ export interface DumpSnapshot {
   /** For `pg_dump --snapshot`. */
   id: string;
   rowCounts(exactMaxBytes: number): Promise<TableRowCounts>;
+  /** Ends the transaction (closing its connection), cancelling a count still running. */
   close(): Promise<void>;
 }
 
@@ -48,30 +55,34 @@ export class DatabaseInfoRepository {
    * taken in it are exactly what the dump contains. Close it once pg_dump has finished.
    */
   async openSnapshot(): Promise<DumpSnapshot> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
+    // a connection of its own, never returned to the pool in an unknown state
+    const client = new Client({ connectionString: this.options.databaseUrl, application_name: `${APPLICATION_NAME}:snapshot` });
+    client.on('error', () => undefined); // a broken connection fails the query in flight
+    await client.connect();
     try {
-      await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const [{ id }] = await runner.query('SELECT pg_export_snapshot() AS id');
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const { rows } = await client.query('SELECT pg_export_snapshot() AS id, pg_backend_pid() AS pid');
+      const [{ id, pid }] = rows;
       return {
         id,
-        rowCounts: (exactMaxBytes) => this.rowCounts(runner, exactMaxBytes),
+        rowCounts: (exactMaxBytes) => this.rowCounts(client, exactMaxBytes),
         close: async () => {
-          await runner.query('COMMIT').catch(() => undefined);
-          await runner.release();
+          // a count still waiting for a table lock would outlive the connection: cancel it
+          await this.dataSource.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+          await client.end().catch(() => undefined);
         },
       };
     } catch (error) {
-      await runner.release();
+      await client.end().catch(() => undefined);
       throw error;
     }
   }
 
   /** Rows of every user table a backup contains: counted up to `exactMaxBytes` of table size, the planner's estimate above. */
-  private async rowCounts(runner: QueryRunner, exactMaxBytes: number): Promise<TableRowCounts> {
-    const tables: { schema: string; table: string; bytes: string; estimate: string }[] = await runner.query(
-      `SELECT n.nspname AS schema, c.relname AS table, pg_table_size(c.oid) AS bytes, greatest(c.reltuples, 0)::bigint AS estimate
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  private async rowCounts(client: Client, exactMaxBytes: number): Promise<TableRowCounts> {
+    const { rows: tables } = await client.query<{ schema: string; table: string; bytes: string; estimate: string }>(
+      `SELECT n.nspname AS schema, c.relname AS table, ${RELATION_BYTES} AS bytes, greatest(c.reltuples, 0)::bigint AS estimate
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
         WHERE c.relkind IN ('r', 'p') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%'
         ORDER BY 1, 2`,
       [[...SYSTEM_SCHEMAS, this.options.schema]],
@@ -85,8 +96,8 @@ export class DatabaseInfoRepository {
         counts.estimated.push(key);
         continue;
       }
-      const [{ rows }] = await runner.query(`SELECT count(*) AS rows FROM ONLY ${name}`);
-      counts.tables[key] = Number(rows);
+      const { rows } = await client.query(`SELECT count(*) AS rows FROM ONLY ${name}`);
+      counts.tables[key] = Number(rows[0].rows);
     }
     return counts;
   }
@@ -132,8 +143,8 @@ export class DatabaseInfoRepository {
   /** Heap + TOAST bytes of the user tables: an upper bound of an uncompressed dump's data. */
   async userDataBytes(): Promise<number> {
     const [row] = await this.dataSource.query(
-      `SELECT coalesce(sum(pg_table_size(c.oid)), 0)::bigint AS bytes
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      `SELECT coalesce(sum(${RELATION_BYTES}), 0)::bigint AS bytes
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
         WHERE c.relkind IN ('r', 'm') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%'`,
       [[...SYSTEM_SCHEMAS, this.options.schema]],
     );
