@@ -32,6 +32,8 @@ export class BackupTrigger implements OnModuleInit, OnApplicationShutdown {
   private pending: TriggerSummary | null = null;
   private timer?: NodeJS.Timeout;
   private running: Promise<void> | null = null;
+  /** After finding the lock busy: no attempt before this (epoch ms), however many requests come. */
+  private notBefore = 0;
   private stopped = false;
 
   constructor(
@@ -80,27 +82,27 @@ export class BackupTrigger implements OnModuleInit, OnApplicationShutdown {
     if (this.running || !this.pending) return; // a running backup re-arms when it ends
     clearTimeout(this.timer);
     const deadline = Date.parse(this.pending.firstAt) + this.maxWaitMs;
-    this.timer = setTimeout(() => (this.running = this.fire()), Math.max(0, Math.min(delayMs, deadline - Date.now())));
+    const delay = Math.max(Math.min(delayMs, deadline - Date.now()), this.notBefore - Date.now(), 0);
+    this.timer = setTimeout(() => (this.running = this.fire()), delay);
   }
 
   private async fire(): Promise<void> {
     const batch = this.pending!;
     this.pending = null;
-    let retryMs = this.debounceMs;
     try {
       const reasons = Object.entries(batch.reasons).map(([reason, count]) => `${reason} ×${count}`).join(', ');
       await this.backups.runNow('trigger', { notes: `event backup: ${reasons}`, tags: ['event'] }, BackupType.Event, { trigger: batch });
     } catch (error) {
       if (error instanceof OperationInProgressException) {
         this.pending = this.pending ? merge(batch, this.pending) : batch;
-        retryMs = BUSY_RETRY_MS;
+        this.notBefore = Date.now() + BUSY_RETRY_MS;
         this.logger.log(`event backup waits: ${error.message}`);
       } else {
         this.logger.error(`event backup could not start: ${(error as Error).message}`);
       }
     } finally {
       this.running = null;
-      if (!this.stopped) this.arm(retryMs);
+      if (!this.stopped) this.arm(this.debounceMs);
     }
   }
 }
