@@ -184,3 +184,51 @@ describe('backup on startup', () => {
     assert.equal(pg.psql(`select count(*) from backup_admin.schedule_tick where kind = 'startup'`, 'postgres'), '1');
   });
 });
+
+describe('after a scheduled backup, and scheduled drills', () => {
+  let pg: TestPostgres;
+  let app: TestApp;
+
+  before(async () => {
+    pg = await startPostgres();
+    pg.psql('create table notes (id serial primary key, body text); insert into notes (body) select md5(g::text) from generate_series(1, 500) g', 'postgres');
+    app = await startApp(pg.url('postgres'));
+  });
+
+  after(async () => {
+    await app?.close();
+    pg?.stop();
+  });
+
+  const tickRows = (kind: string) =>
+    pg.psql(`select outcome from backup_admin.schedule_tick where kind = '${kind}' and outcome <> 'running'`, 'postgres').split('\n').filter(Boolean);
+
+  it('verifies when configured and applies retention', async () => {
+    const keepOne = { keepLast: 1, maxAgeDays: 0, daily: 0, weekly: 0, monthly: 0 };
+    const r = await app.request('PUT', '/backups/config', { token: admin, body: { enabled: true, schedule: '*/2 * * * * *', retention: keepOne, verifyAfterCreate: true } });
+    assert.equal(r.status, 200, r.text);
+    await until(() => tickRows('backup').length >= 3, 15_000, 'three scheduled backups');
+    await app.request('PUT', '/backups/config', { token: admin, body: { schedule: null } });
+    await until(async () => !(await app.request('GET', '/operations/current', { token: admin })).json.locked, 15_000, 'the last backup');
+
+    assert.deepEqual([...new Set(tickRows('backup'))], ['completed']);
+    const kept = (await app.request('GET', '/backups?type=scheduled', { token: admin })).json.items;
+    assert.equal(kept.length, 1, 'retention (keepLast 1) ran after each scheduled backup');
+    assert.ok(kept[0].verifiedAt, 'verified after create');
+  });
+
+  it('drills the newest completed backup on the drill schedule', async () => {
+    const r = await app.request('PUT', '/backups/config', { token: admin, body: { drillSchedule: '*/2 * * * * *' } });
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.json.drillNextRunAt);
+    await until(() => tickRows('drill').length >= 1, 10_000, 'a scheduled drill');
+    await app.request('PUT', '/backups/config', { token: admin, body: { drillSchedule: null } });
+    await until(async () => !(await app.request('GET', '/operations/current', { token: admin })).json.locked, 15_000, 'the last drill');
+
+    const config = (await app.request('GET', '/backups/config', { token: admin })).json;
+    assert.equal(config.lastDrillTick.outcome, 'completed', config.lastDrillTick.detail);
+    const drilled = (await app.request('GET', `/backups/${config.lastDrillTick.backupId}`, { token: admin })).json;
+    assert.equal(drilled.drill.ok, true);
+    assert.deepEqual(drilled.drill.tables.find((t: any) => t.name === 'public.notes'), { name: 'public.notes', expected: 500, actual: 500, exact: true, ok: true });
+  });
+});
