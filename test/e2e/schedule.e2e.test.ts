@@ -10,7 +10,10 @@ import { BackupEvents, BackupEventMap } from '../../src/events/backup-events';
 import { LockService } from '../../src/lock/lock.service';
 import { admin, startApp, TestApp } from '../support/app';
 import { sleep } from '../support/net';
+import { freePort } from '../support/net';
 import { startPostgres, TestPostgres } from '../support/postgres';
+import { ServerProcess, startServerProcess } from '../support/server-process';
+import { TEST_SECRET } from '../support/app';
 
 const EVERY_5_SECONDS = '*/5 * * * * *';
 const RUN_MS = 31_000;
@@ -110,6 +113,45 @@ describe('scheduled backups with three instances on one database', () => {
     assert.equal(config.lastTick.outcome, 'skipped');
     assert.match(config.lastTick.detail, /started by someone/);
     assert.equal(config.lastTick.backupId, null);
+  });
+});
+
+describe('scheduled backups with two server processes seeded by BACKUP_SCHEDULE', () => {
+  let pg: TestPostgres;
+  const servers: ServerProcess[] = [];
+
+  before(async () => {
+    pg = await startPostgres();
+    pg.psql('create table items (id serial primary key, name text); insert into items (name) select md5(g::text) from generate_series(1, 1000) g', 'postgres');
+  });
+
+  after(async () => {
+    for (const server of servers) {
+      server.kill('SIGTERM');
+      await server.exited();
+    }
+    pg?.stop();
+  });
+
+  it('runs one backup per tick, none missing, across two operating-system processes', async () => {
+    const backupDir = mkdtempSync(join(tmpdir(), 'pgb-test-backups-'));
+    const env = { DATABASE_URL: pg.url('postgres'), BACKUP_DIR: backupDir, JWT_SECRET: TEST_SECRET, BACKUP_SCHEDULE: '*/4 * * * * *' };
+    servers.push(...(await Promise.all([0, 1].map(async () => startServerProcess({ ...env, PORT: String(await freePort()) })))));
+    await sleep(17_000);
+    const headers = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' };
+    await fetch(`${servers[0].base}/backups/config`, { method: 'PUT', headers, body: JSON.stringify({ enabled: false }) });
+    await until(async () => !((await (await fetch(`${servers[1].base}/operations/current`, { headers })).json()) as { locked: boolean }).locked, 15_000, 'the last backup');
+
+    const ticks = pg
+      .psql(`select extract(epoch from scheduled_at) * 1000, outcome, instance_id from backup_admin.schedule_tick where kind = 'backup' order by 1`, 'postgres')
+      .split('\n')
+      .map((line) => line.split('|'));
+    const backups = pg.psql(`select count(*) from backup_admin.backup_history where type = 'scheduled' and status = 'completed'`, 'postgres');
+    assert.ok(ticks.length >= 3, `at least 3 ticks, got ${ticks.length}`);
+    for (let i = 1; i < ticks.length; i++) assert.equal(Number(ticks[i][0]) - Number(ticks[i - 1][0]), 4000, 'consecutive ticks, none missing');
+    assert.deepEqual([...new Set(ticks.map((t) => t[1]))], ['completed']);
+    assert.equal(Number(backups), ticks.length, 'one backup per tick, never two');
+    console.log(`# ${ticks.length} ticks, ${backups} backups, claimed by ${new Set(ticks.map((t) => t[2])).size} of 2 processes`);
   });
 });
 
