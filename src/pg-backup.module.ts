@@ -14,12 +14,14 @@ import { NotificationsModule } from './notifications/notifications.module';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupModuleAsyncOptions, PgBackupOptions } from './pg-backup.options';
 import { RestoreModule } from './restore/restore.module';
 import { SettingsModule } from './settings/settings.module';
+import { UiModule } from './ui/ui.module';
 
 const DEFAULT_PATH = 'api/admin';
+const DEFAULT_UI_PATH = 'backup-admin';
 
 /** A module on a route of its own, outside the admin prefix; nothing when its path is `false`. */
-function mountedAt(path: string | false, module: Type): (Type | DynamicModule)[] {
-  return path === false ? [] : [module, RouterModule.register([{ path, module }])];
+function mountedAt(path: string | false, module: Type | DynamicModule): (Type | DynamicModule)[] {
+  return path === false ? [] : [module, RouterModule.register([{ path, module: 'module' in module ? module.module : module }])];
 }
 
 @Global()
@@ -37,14 +39,15 @@ class PgBackupOptionsModule {
  */
 @Module({})
 export class PgBackupModule {
-  static forRoot(options: PgBackupOptions & Pick<PgBackupModuleAsyncOptions, 'path' | 'healthPath' | 'metricsPath'>): DynamicModule {
-    const { path, healthPath, metricsPath } = options;
-    return this.forRootAsync({ path, healthPath, metricsPath, useFactory: () => options });
+  static forRoot(options: PgBackupOptions & Pick<PgBackupModuleAsyncOptions, 'path' | 'healthPath' | 'metricsPath' | 'uiPath'>): DynamicModule {
+    const { path, healthPath, metricsPath, uiPath } = options;
+    return this.forRootAsync({ path, healthPath, metricsPath, uiPath, useFactory: () => options });
   }
 
   static forRootAsync(options: PgBackupModuleAsyncOptions): DynamicModule {
     // Settings before backups, so /backups/config is matched before /backups/:id.
     const features = [SettingsModule, BackupModule, RestoreModule, LockModule, AuditApiModule];
+    const uiPath = options.uiPath ?? DEFAULT_UI_PATH;
     return {
       module: PgBackupModule,
       imports: [
@@ -62,6 +65,7 @@ export class PgBackupModule {
         RouterModule.register([{ path: options.path ?? DEFAULT_PATH, module: PgBackupModule, children: features }]),
         ...mountedAt(options.healthPath ?? 'health', HealthModule),
         ...mountedAt(options.metricsPath ?? 'metrics', MetricsModule),
+        ...(uiPath === false ? [] : mountedAt(uiPath, UiModule.register({ uiPath, apiPath: options.path ?? DEFAULT_PATH }))),
       ],
       // BackupService, LockService and BackupTrigger, for host apps that start backups themselves
       exports: [BackupModule, LockModule, AutomationModule, EventsModule],

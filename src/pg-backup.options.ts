@@ -131,6 +131,8 @@ export interface PgBackupModuleAsyncOptions extends Pick<ModuleMetadata, 'import
   healthPath?: string | false;
   /** Prometheus route, outside the admin prefix (default `metrics`); false mounts none. */
   metricsPath?: string | false;
+  /** The browser admin page, outside the admin prefix (default `backup-admin`); false serves none. */
+  uiPath?: string | false;
   inject?: any[];
   useFactory: (...args: any[]) => PgBackupOptions | Promise<PgBackupOptions>;
 }

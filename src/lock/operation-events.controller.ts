@@ -1,0 +1,55 @@
+import { Controller, Logger, MessageEvent, Sse } from '@nestjs/common';
+import { catchError, defer, distinctUntilChanged, EMPTY, exhaustMap, interval, map, merge, Observable, shareReplay, startWith, timer } from 'rxjs';
+import { AdminApi } from '../auth/admin-api.decorator';
+import { AuditedWhenDenied } from '../audit/audited.decorator';
+import { CurrentOperation, LockService } from './lock.service';
+
+const POLL_MS = 500;
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * `GET /operations/current/events`: the running operation as server-sent events. The lock is
+ * read every 500 ms and an event (`data: {"locked":…,"operation":…}`) goes out only when it
+ * changed, the current state first; a comment every 15 s keeps proxies from closing the stream.
+ * One reader serves every client and stops when the last one leaves.
+ */
+@AdminApi()
+@Controller('operations')
+export class OperationEventsController {
+  private readonly logger = new Logger(OperationEventsController.name);
+  private readonly changes: Observable<string>;
+
+  constructor(lock: LockService) {
+    this.changes = operationChanges(() => this.readCurrent(lock), POLL_MS);
+  }
+
+  @Sse('current/events')
+  @AuditedWhenDenied('operation.events')
+  events(): Observable<MessageEvent> {
+    return merge(
+      this.changes.pipe(map((data) => ({ data }))),
+      timer(HEARTBEAT_MS, HEARTBEAT_MS).pipe(map(() => ({ comment: 'heartbeat' }) as MessageEvent)),
+    );
+  }
+
+  /** A failed read (the database away a moment) skips one beat rather than ending the stream. */
+  private readCurrent(lock: LockService): Observable<CurrentOperation> {
+    return defer(() => lock.current()).pipe(
+      catchError((error: Error) => {
+        this.logger.warn(`reading the current operation failed: ${error.message}`);
+        return EMPTY;
+      }),
+    );
+  }
+}
+
+/** The state as JSON each time it differs from the last, shared: a late subscriber gets the latest at once. */
+export function operationChanges(read: () => Observable<CurrentOperation>, pollMs: number): Observable<string> {
+  return interval(pollMs).pipe(
+    startWith(-1),
+    exhaustMap(() => read()),
+    map((current) => JSON.stringify(current)),
+    distinctUntilChanged(),
+    shareReplay({ bufferSize: 1, refCount: true }),
+  );
+}
