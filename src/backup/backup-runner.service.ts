@@ -85,7 +85,7 @@ export class BackupRunner {
     try {
       partial = await this.storage.createPartial(finalPath + PARTIAL_SUFFIX);
       snapshot = await this.database.openSnapshot();
-      const connection = pgConnection(this.options.databaseUrl, `${APPLICATION_NAME}:dump`);
+      const connection = pgConnection(this.options.databaseUrl, dumpSessionName(backup.id));
       stages = this.pipeline.encoders(context.format);
       child = this.processes.spawn(context.tools.pgDump, pgDumpArgs(connection.dbnameArg, this.options.schema, snapshot.id), { env: connection.env });
       const meter = hashingTap(hash, (n) => operation.reportBytes((bytes += n)));
@@ -139,6 +139,8 @@ export class BackupRunner {
     } catch (error) {
       child?.kill();
       for (const stage of stages) stage.kill();
+      // a pg_dump session waiting for a table lock outlives its killed client until it gets the lock
+      if (child) await this.database.terminateSessions(dumpSessionName(backup.id)).catch(() => undefined);
       await snapshot?.close();
       await partial?.discard();
       for (const dir of backupDirs(this.options)) {
@@ -253,6 +255,11 @@ export class BackupRunner {
       return [{ storage: 's3', location, state: 'failed', error: (error as Error).message, at }];
     }
   }
+}
+
+/** application_name of a backup's pg_dump session. */
+function dumpSessionName(backupId: string): string {
+  return `${APPLICATION_NAME}:dump:${backupId}`;
 }
 
 /** Passes bytes through, hashing and counting them. */

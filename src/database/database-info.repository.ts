@@ -163,6 +163,14 @@ export class DatabaseInfoRepository {
     );
   }
 
+  /** Ends every session of this database named `applicationName`. */
+  async terminateSessions(applicationName: string): Promise<void> {
+    await this.dataSource.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()',
+      [applicationName],
+    );
+  }
+
   async terminate(pid: number): Promise<boolean> {
     const [row] = await this.dataSource.query('SELECT pg_terminate_backend($1) AS ok', [pid]);
     return row.ok === true;

@@ -70,8 +70,9 @@ describe('cancelling the running operation', () => {
       assert.equal(backup.error, 'cancelled');
       assert.deepEqual(readdirSync(server.backupDir), [], 'no partial or final file is left');
       assert.equal((await server.request('GET', '/operations/current', { token: admin })).json.locked, false);
-      const dumps = pg.psql(`select count(*) from pg_stat_activity where application_name like 'nestjs-pg-backup:dump%'`);
-      assert.equal(dumps, '0', 'pg_dump is gone');
+      const dumpSessions = () => pg.psql(`select count(*) from pg_stat_activity where application_name like 'nestjs-pg-backup:dump%'`);
+      for (let i = 0; i < 20 && dumpSessions() !== '0'; i++) await sleep(100);
+      assert.equal(dumpSessions(), '0', "pg_dump's session is gone, not left waiting for the table lock");
     } finally {
       await blocker.end();
     }

@@ -75,6 +75,7 @@ function harness(setup: { failWrites?: Error; child?: FakeChild; stages?: Pipeli
   const snapshotClose = mock.fn(async () => undefined);
   const database = {
     server: mock.fn(async () => context.server),
+    terminateSessions: mock.fn(async (_applicationName: string) => undefined),
     openSnapshot: mock.fn(async () => ({
       id: '00000003-0000001B-1',
       rowCounts: async (_exactMaxBytes: number) => ({ tables: { 'public.orders': 1200, 'public.customers': 80 }, estimated: ['public.orders'] }),
