@@ -22,6 +22,7 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+COPY ui ./ui
 # The server keeps backup files 0600 in a 0700 directory it must own.
 RUN mkdir -p /backups && chown node:node /backups
 USER node

@@ -45,6 +45,7 @@ async function bootstrap(): Promise<void> {
         '',
         `Embedded PostgreSQL: ${embedded.url()} (data in ./.pgdata; set DATABASE_URL to use your own database)`,
         `Admin API:           ${base}`,
+        `Admin page:          http://localhost:${port}/backup-admin#token=${token}`,
         'Development admin token (valid 24 h):',
         `  export TOKEN=${token}`,
         `  curl -X POST -H "Authorization: Bearer $TOKEN" ${base}/backups`,
