@@ -107,6 +107,15 @@ async function startServer(pg, backupDir, env = {}) {
     async backup() { const r = await call('POST', '/backups', {}); return wait(`/backups/${r.id}`); },
     async restore(id) { const r = await call('POST', `/backups/${id}/restore`, { confirm: true }); return wait(`/restores/${r.id}`); },
     get: (id) => call('GET', `/backups/${id}`),
+    async drill(id) {
+      const before = (await call('GET', `/backups/${id}`)).drill?.at;
+      await call('POST', `/backups/${id}/drill`);
+      for (;;) {
+        const b = await call('GET', `/backups/${id}`);
+        if (b.drill && b.drill.at !== before && !(await call('GET', '/operations/current')).locked) return b.drill;
+        await sleep(100);
+      }
+    },
     stop: async () => { clearInterval(sampler); child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); },
   };
 }
@@ -128,7 +137,7 @@ async function main() {
     const keygen = run('age-keygen', []);
     const recipient = /public key: (age1\S+)/.exec(keygen)?.[1] ?? /^# public key: (\S+)/m.exec(keygen)[1];
     const encrypted = await startServer(pg, join(work, 'backups-encrypted'), { BACKUP_AGE_RECIPIENTS: recipient });
-    const times = { dumpFc: [], dumpZ0: [], ours: [], oursEncrypted: [], restoreRef: [], oursRestore: [], oursRestoreTotal: [] };
+    const times = { dumpFc: [], dumpZ0: [], ours: [], oursEncrypted: [], restoreRef: [], oursRestore: [], oursRestoreTotal: [], drill: [], drillRestore: [] };
     const sizes = {};
     let peakBackup = 0;
     let peakRestore = 0;
@@ -173,6 +182,14 @@ async function main() {
       times.oursRestore.push((r.durationMs - safety.durationMs) / 1000);
       peakRestore = Math.max(peakRestore, server.peak());
     }
+    let drillTables = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const d = await server.drill(last.id);
+      if (!d.ok) throw new Error(`drill failed: ${d.error}`);
+      times.drill.push(d.durationMs / 1000);
+      times.drillRestore.push(d.restoreMs / 1000);
+      drillTables = d.tables.filter((t) => t.exact).length;
+    }
     await server.stop();
     await encrypted.stop();
     const ratio = (a, b) => (median(times[a]) / median(times[b])).toFixed(2);
@@ -184,6 +201,7 @@ async function main() {
       ['pg_restore -1 -e (of -Fc)', fmt(times.restoreRef), '', ''],
       ['our restore (restore part)', fmt(times.oursRestore), '', `${ratio('oursRestore', 'restoreRef')}× of pg_restore`],
       ['our restore (with safety backup)', fmt(times.oursRestoreTotal), '', ''],
+      ['our drill (scratch database, restore, count, drop)', fmt(times.drill), '', `restore part ${fmt(times.drillRestore)}; ${drillTables} tables compared exactly`],
     ];
     console.log('\n| what | time, median (min–max) | size | ratio |\n|---|---|---|---|');
     for (const [what, t, size, r] of rows) console.log(`| ${what} | ${t} | ${size ? `${(size / 1e6).toFixed(0)} MB` : ''} | ${r} |`);

@@ -1,10 +1,11 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
-import { OperationInProgressException } from '../common/exceptions';
+import { BackupStateException, OperationInProgressException } from '../common/exceptions';
+import { failureMessage } from './backup-runner.service';
 import { LockService } from '../lock/lock.service';
-import { PG_BACKUP_CONNECTION } from '../pg-backup.options';
+import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { BackupConfig, SettingsService } from '../settings/settings.service';
 import { BackupHistory } from './backup-history.entity';
 import { BackupIntegrityService } from './backup-integrity.service';
@@ -38,9 +39,11 @@ export class BackupScrubService implements OnApplicationBootstrap, OnApplication
     private readonly settings: SettingsService,
     private readonly lock: LockService,
     private readonly integrity: BackupIntegrityService,
+    @Inject(PG_BACKUP_OPTIONS) private readonly options: PgBackupOptions,
   ) {}
 
   onApplicationBootstrap(): void {
+    if (this.options.runSchedules === false) return; // the CLI scrubs only when asked
     this.timer = setInterval(() => void this.runIfDue(), TICK_MS);
     this.timer.unref();
   }
@@ -62,11 +65,15 @@ export class BackupScrubService implements OnApplicationBootstrap, OnApplication
 
   /** Verifies every completed backup now, under the lock. */
   async scrub(actor: string, { onlyIfDue = false } = {}): Promise<ScrubResult | null> {
-    return this.lock.runExclusive('scrub', randomUUID(), actor, async () => {
+    return this.lock.runExclusive('scrub', randomUUID(), actor, async (operation) => {
       // another instance may have scrubbed while this one waited for its tick
       if (onlyIfDue && !isScrubDue(await this.settings.get(), new Date())) return null;
       const result: ScrubResult = { checked: 0, damaged: [] };
-      for (const backup of await this.backups.find({ where: { status: BackupStatus.Completed }, order: { createdAt: 'ASC' } })) {
+      const completed = await this.backups.find({ where: { status: BackupStatus.Completed }, order: { createdAt: 'ASC' } });
+      for (const backup of completed) {
+        if (operation.signal.aborted) {
+          throw new BackupStateException(`the scrub stopped (${failureMessage(null, operation.signal)}) after checking ${result.checked} of ${completed.length} backups`);
+        }
         const report = await this.integrity.check(backup);
         result.checked++;
         if (report.valid) {

@@ -165,10 +165,6 @@ export class EnvironmentVariables {
   BACKUP_TRIGGER_DEBOUNCE_SECONDS?: number;
 
   @IsOptional()
-  @IsString()
-  BACKUP_TRIGGER_EVENT?: string;
-
-  @IsOptional()
   @Transform(toInt)
   @IsInt({ message: 'BACKUP_EXACT_COUNT_MAX_MB must be a whole number' })
   @Min(0)

@@ -44,10 +44,7 @@ export function serverOptions(env: EnvironmentVariables, databaseUrl: string, fa
     minFreeBytes: (env.BACKUP_MIN_FREE_MB ?? 100) * 1024 * 1024,
     restoreGraceMs: (env.RESTORE_GRACE_SECONDS ?? 10) * 1000,
     backupOnStartup: env.BACKUP_ON_STARTUP === 'true' ? { windowMinutes: env.BACKUP_ON_STARTUP_WINDOW_MINUTES ?? 60 } : undefined,
-    trigger: {
-      eventName: env.BACKUP_TRIGGER_EVENT,
-      debounceMs: env.BACKUP_TRIGGER_DEBOUNCE_SECONDS === undefined ? undefined : env.BACKUP_TRIGGER_DEBOUNCE_SECONDS * 1000,
-    },
+    trigger: { debounceMs: env.BACKUP_TRIGGER_DEBOUNCE_SECONDS === undefined ? undefined : env.BACKUP_TRIGGER_DEBOUNCE_SECONDS * 1000 },
     exactCountMaxBytes: env.BACKUP_EXACT_COUNT_MAX_MB === undefined ? undefined : env.BACKUP_EXACT_COUNT_MAX_MB * 1024 * 1024,
     notifications: notificationOptions(env),
     health: { maxBackupAgeHours: env.HEALTH_MAX_BACKUP_AGE_HOURS },

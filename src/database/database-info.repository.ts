@@ -134,6 +134,12 @@ export class DatabaseInfoRepository {
     );
   }
 
+  /** Names of the databases on this server matching the regular expression `pattern`. */
+  async databasesMatching(pattern: string): Promise<string[]> {
+    const rows: { datname: string }[] = await this.dataSource.query('SELECT datname FROM pg_database WHERE datname ~ $1', [pattern]);
+    return rows.map((r) => r.datname);
+  }
+
   /** Drops `name`, ending any session still in it (PostgreSQL 13+; older servers wait for none). */
   async dropDatabase(name: string): Promise<void> {
     const force = (await this.server()).major >= 13 ? ' WITH (FORCE)' : '';

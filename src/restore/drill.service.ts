@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
@@ -7,7 +7,7 @@ import { BackupIntegrityService } from '../backup/backup-integrity.service';
 import { failureMessage } from '../backup/backup-runner.service';
 import { BackupService } from '../backup/backup.service';
 import { BackupMetadata, BackupStatus, DrillResult, DrillTable } from '../backup/backup.types';
-import { BackupNotRestorableException } from '../common/exceptions';
+import { BackupNotRestorableException, OperationCancelledError } from '../common/exceptions';
 import { DatabaseInfoRepository } from '../database/database-info.repository';
 import { BackupEvents } from '../events/backup-events';
 import { HeldOperation, LockService } from '../lock/lock.service';
@@ -31,7 +31,7 @@ export interface DrillStarted {
  * The restore's duration is the evidence for the restore time (RTO) to expect.
  */
 @Injectable()
-export class DrillService {
+export class DrillService implements OnModuleInit {
   private readonly logger = new Logger(DrillService.name);
 
   constructor(
@@ -44,6 +44,17 @@ export class DrillService {
     private readonly runner: RestoreRunner,
     private readonly events: BackupEvents,
   ) {}
+
+  onModuleInit(): void {
+    // with the lock held no drill runs: a scratch database still there was left by a crashed instance
+    this.lock.registerStaleSweeper(async () => {
+      const { database } = await this.database.server();
+      for (const name of await this.database.databasesMatching(scratchPattern(database))) {
+        this.logger.warn(`dropping ${name}, left by an interrupted drill`);
+        await this.database.dropDatabase(name);
+      }
+    });
+  }
 
   /** Takes the lock and drills `backupId` in the background (202); the result lands on the backup. */
   async start(actor: string, backupId: string): Promise<DrillStarted> {
@@ -112,6 +123,11 @@ export class DrillService {
       tables,
       ...(error === undefined ? {} : { error }),
     };
+    if (operation.signal.reason instanceof OperationCancelledError) {
+      // an admin stopped it: no verdict on the backup, no alert
+      this.logger.warn(`drill of backup ${backup.id} cancelled`);
+      return drill;
+    }
     await this.history.update({ id: backup.id }, { drill });
     if (drill.ok) this.logger.log(`drill of backup ${backup.id} passed: restore ${restoreMs} ms, ${tables.length} tables`);
     else this.logger.error(`drill of backup ${backup.id} failed: ${error}`);
@@ -131,6 +147,11 @@ export class DrillService {
     const { database } = await this.database.server();
     return `${database.slice(0, MAX_DATABASE_PREFIX)}_drill_${operationId.slice(0, 8)}`;
   }
+}
+
+/** A regular expression matching exactly the scratch database names of `database`. */
+function scratchPattern(database: string): string {
+  return `^${database.slice(0, MAX_DATABASE_PREFIX).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_drill_[0-9a-f]{8}$`;
 }
 
 /** Tables and rows recorded at backup time; backups from before exact counts hold only estimates. */

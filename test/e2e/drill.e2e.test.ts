@@ -90,6 +90,14 @@ describe('restore drills into a scratch database', () => {
     assert.equal(scratchDatabases(), '0');
   });
 
+  it('drops a scratch database an interrupted drill left, before the next operation starts', async () => {
+    pg.psql('create database shop_drill_deadbeef');
+    pg.psql('create database shop_drill_notmine');
+    assert.equal((await server.request('POST', '/backups/cleanup', { token: admin })).status, 200);
+    assert.equal(scratchDatabases(), '1');
+    assert.equal(pg.psql(`select datname from pg_database where datname like 'shop\\_drill\\_%'`), 'shop_drill_notmine', 'only names of our exact pattern are dropped');
+  });
+
   it('refuses a malformed or unknown id and a missing token', async () => {
     assert.equal((await server.request('POST', '/backups/not-a-uuid/drill', { token: admin })).status, 400);
     assert.equal((await server.request('POST', '/backups/00000000-0000-4000-8000-000000000000/drill', { token: admin })).status, 404);

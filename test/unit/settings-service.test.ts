@@ -63,3 +63,15 @@ describe('UpdateConfigDto compression', () => {
     }
   });
 });
+
+describe('UpdateConfigDto null', () => {
+  it('refuses null for fields that cannot be cleared, and accepts it for those that can', async () => {
+    for (const property of ['enabled', 'retention', 'compression', 'verifyAfterCreate']) {
+      const errors = await validate(plainToInstance(UpdateConfigDto, { [property]: null }));
+      assert.deepEqual(errors.map((e) => e.property), [property], property);
+    }
+    for (const property of ['schedule', 'intervalMinutes', 'timezone', 'drillSchedule', 'archiveAfterDays', 'scrubIntervalHours']) {
+      assert.deepEqual(await validate(plainToInstance(UpdateConfigDto, { [property]: null })), [], property);
+    }
+  });
+});
