@@ -1,4 +1,7 @@
 export { PgBackupModule } from './pg-backup.module';
+export { buildPgBackupDocument, setupPgBackupDocs } from './openapi/openapi';
+export type { PgBackupDocsOptions } from './openapi/openapi';
+export { ApiErrorResponse } from './openapi/api-error';
 export { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS } from './pg-backup.options';
 export type { JwtAuthOptions, PgBackupModuleAsyncOptions, PgBackupOptions } from './pg-backup.options';
 export { BackupService } from './backup/backup.service';

@@ -7,6 +7,7 @@ import { serverOptions } from './config/server-options';
 import { InvalidEnvironmentError, validateEnvironment } from './config/env.validation';
 import { devAdminToken } from './embedded/dev-token';
 import { EmbeddedPostgres, EmbeddedPostgresError } from './embedded/embedded-postgres';
+import { setupPgBackupDocs } from './openapi/openapi';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug'];
 
@@ -20,6 +21,7 @@ async function bootstrap(): Promise<void> {
 
   const level = env.LOG_LEVEL ?? 'log';
   const app = await NestFactory.create(AppModule.register(options, { example: Boolean(embedded) }), { logger: LEVELS.slice(0, LEVELS.indexOf(level as LogLevel) + 1) });
+  setupPgBackupDocs(app);
   const port = env.PORT ?? 3000;
   // Longer than clients' and proxies' idle timeouts, so a reused keep-alive socket is never closed under a request.
   const server = app.getHttpServer() as import('node:http').Server;
@@ -37,7 +39,7 @@ async function bootstrap(): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
   const base = `http://localhost:${port}/api/admin`;
-  Logger.log(`admin API on ${base}`, 'PgBackup');
+  Logger.log(`admin API on ${base} (OpenAPI: ${base}/docs, ${base}/docs-json)`, 'PgBackup');
   if (embedded && options.auth.secret) {
     const token = devAdminToken(options.auth.secret);
     console.log(
@@ -45,6 +47,7 @@ async function bootstrap(): Promise<void> {
         '',
         `Embedded PostgreSQL: ${embedded.url()} (data in ./.pgdata; set DATABASE_URL to use your own database)`,
         `Admin API:           ${base}`,
+        `API docs:            ${base}/docs (OpenAPI JSON: ${base}/docs-json)`,
         `Admin page:          http://localhost:${port}/backup-admin#token=${token}`,
         'Development admin token (valid 24 h):',
         `  export TOKEN=${token}`,

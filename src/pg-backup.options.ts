@@ -122,6 +122,12 @@ export interface PgBackupOptions {
   notifications?: NotificationOptions;
   health?: HealthOptions;
   metrics?: MetricsOptions;
+  /**
+   * Whether this process runs the automation: scheduled backups and drills, the backup on
+   * startup and the periodic scrub (default true). The CLI sets false: a one-shot command must
+   * never start a scheduled backup of its own; the servers keep the schedule.
+   */
+  runSchedules?: boolean;
 }
 
 export interface PgBackupModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {

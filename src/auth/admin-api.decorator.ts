@@ -1,11 +1,18 @@
 import { applyDecorators, UseGuards, UseInterceptors, UsePipes, ValidationPipe } from '@nestjs/common';
+import { ApiBearerAuth } from '@nestjs/swagger';
 import { AuditInterceptor } from '../audit/audit.interceptor';
+import { ApiAdminErrors } from '../openapi/api-error';
 import { AdminGuard } from './admin.guard';
 
-/** The one decorator every admin controller carries: JWT admin guard, audit, strict validation. */
+/**
+ * The one decorator every admin controller carries: JWT admin guard, audit, strict validation,
+ * and the same in the OpenAPI document (bearer auth, 401, 403).
+ */
 export const AdminApi = () =>
   applyDecorators(
     UseGuards(AdminGuard),
     UseInterceptors(AuditInterceptor),
     UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true })),
+    ApiBearerAuth(),
+    ApiAdminErrors(),
   );

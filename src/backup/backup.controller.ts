@@ -1,12 +1,36 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Actor } from '../auth/actor.decorator';
 import { AdminApi } from '../auth/admin-api.decorator';
 import { Audited, AuditedWhenDenied } from '../audit/audited.decorator';
+import { ApiBackupNotFound, ApiError, ApiIdParam, ApiLockHeld } from '../openapi/api-error';
 import { BackupImportService } from './backup-import.service';
 import { BackupScrubService } from './backup-scrub.service';
 import { BackupUploadService } from './backup-upload.service';
 import { BackupService } from './backup.service';
+import {
+  BackupPageResponse,
+  BackupResponse,
+  BackupStatsResponse,
+  CleanupPreviewResponse,
+  CleanupResultResponse,
+  ImportResultResponse,
+  IntegrityReportResponse,
+  ScrubResultResponse,
+} from './dto/backup.response';
 import { CleanupQuery } from './dto/cleanup.query';
 import { DownloadQuery } from './dto/download.query';
 import { CreateBackupDto } from './dto/create-backup.dto';
@@ -14,6 +38,7 @@ import { UpdateBackupDto } from './dto/update-backup.dto';
 import { ListBackupsQuery } from './dto/list-backups.query';
 
 @AdminApi()
+@ApiTags('backups')
 @Controller('backups')
 export class BackupController {
   constructor(
@@ -26,18 +51,29 @@ export class BackupController {
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
   @Audited('backup.create')
+  @ApiOperation({ operationId: 'createBackup', summary: 'Start a backup', description: 'Takes the lock and returns the running backup; poll GET /backups/{id} until it leaves `running`.' })
+  @ApiAcceptedResponse({ type: BackupResponse, description: 'Started; `status` is `running`' })
+  @ApiError(400, 'The body broke a validation rule')
+  @ApiLockHeld()
+  @ApiError(500, 'pg_dump is missing or older than the server')
+  @ApiError(507, 'The backup directory lacks the free space this backup needs')
   create(@Actor() actor: string, @Body() dto: CreateBackupDto) {
     return this.backups.create(actor, dto);
   }
 
   @Get()
   @AuditedWhenDenied('backup.list')
+  @ApiOperation({ operationId: 'listBackups', summary: 'List backups, newest first' })
+  @ApiOkResponse({ type: BackupPageResponse })
+  @ApiError(400, 'A query parameter broke a validation rule')
   list(@Query() query: ListBackupsQuery) {
     return this.backups.list(query);
   }
 
   @Get('stats')
   @AuditedWhenDenied('backup.stats')
+  @ApiOperation({ operationId: 'getBackupStats', summary: 'Counts, sizes and the latest outcomes' })
+  @ApiOkResponse({ type: BackupStatsResponse })
   stats() {
     return this.backups.stats();
   }
@@ -45,6 +81,18 @@ export class BackupController {
   @Post('cleanup')
   @HttpCode(HttpStatus.OK)
   @Audited('backup.cleanup')
+  @ApiOperation({
+    operationId: 'cleanupBackups',
+    summary: 'Apply retention now, then archive',
+    description: 'With `dryRun=true`, answers what would be deleted, kept (and why) and archived, and changes nothing.',
+  })
+  @ApiExtraModels(CleanupResultResponse, CleanupPreviewResponse)
+  @ApiOkResponse({
+    description: '`CleanupResultResponse`, or `CleanupPreviewResponse` with `dryRun=true`',
+    schema: { oneOf: [{ $ref: getSchemaPath(CleanupResultResponse) }, { $ref: getSchemaPath(CleanupPreviewResponse) }] },
+  })
+  @ApiError(400, 'dryRun is not a boolean')
+  @ApiLockHeld()
   cleanup(@Actor() actor: string, @Query() query: CleanupQuery) {
     return query.dryRun ? this.backups.cleanupPreview() : this.backups.cleanup(actor);
   }
@@ -53,6 +101,18 @@ export class BackupController {
   @Post('upload')
   @HttpCode(HttpStatus.CREATED)
   @Audited('backup.upload')
+  @ApiOperation({
+    operationId: 'uploadBackup',
+    summary: 'Upload a backup made elsewhere',
+    description: 'One field `file` named `*.dump`, `*.dump.zst` or `*.dump.gz`, optionally ending in `.age`; listed as `type: upload` once pg_restore reads it.',
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } })
+  @ApiCreatedResponse({ type: BackupResponse, description: 'Stored and listed, `completed`' })
+  @ApiError(400, 'Not multipart, no `file` field, a name of another kind, or an empty file')
+  @ApiLockHeld()
+  @ApiError(413, 'Larger than the upload limit (BACKUP_UPLOAD_MAX_MB, maxUploadBytes; 10 GiB by default)')
+  @ApiError(422, 'pg_restore cannot read the file as a backup')
   upload(@Actor() actor: string, @Req() request: Request) {
     return this.uploads.upload(actor, request.headers['content-type'], request);
   }
@@ -60,6 +120,9 @@ export class BackupController {
   @Post('scrub')
   @HttpCode(HttpStatus.OK)
   @Audited('backup.scrub')
+  @ApiOperation({ operationId: 'scrubBackups', summary: 'Verify every completed backup in full now', description: 'Marks the backups without an intact copy `damaged`.' })
+  @ApiOkResponse({ type: ScrubResultResponse })
+  @ApiLockHeld()
   scrub(@Actor() actor: string) {
     return this.scrubber.scrub(actor);
   }
@@ -67,12 +130,23 @@ export class BackupController {
   @Post('import')
   @HttpCode(HttpStatus.OK)
   @Audited('backup.import')
+  @ApiOperation({
+    operationId: 'importBackups',
+    summary: 'Rebuild the history from the backup locations',
+    description: "Lists again every backup file whose manifest, size and SHA-256 agree (primary directory, external directory, S3).",
+  })
+  @ApiOkResponse({ type: ImportResultResponse })
+  @ApiLockHeld()
   importDirectory(@Actor() actor: string) {
     return this.importer.importDirectory(actor);
   }
 
   @Get(':id')
   @AuditedWhenDenied('backup.get')
+  @ApiOperation({ operationId: 'getBackup', summary: 'One backup' })
+  @ApiOkResponse({ type: BackupResponse })
+  @ApiIdParam('backup')
+  @ApiBackupNotFound()
   get(@Param('id', ParseUUIDPipe) id: string) {
     return this.backups.get(id);
   }
@@ -80,6 +154,12 @@ export class BackupController {
   /** `?part=files` downloads the files part (BACKUP_INCLUDE_PATHS) instead of the dump. */
   @Get(':id/download')
   @Audited('backup.download')
+  @ApiOperation({ operationId: 'downloadBackup', summary: 'Download the backup file', description: 'The first copy whose size matches the record: archive, primary, external, S3.' })
+  @ApiProduces('application/octet-stream')
+  @ApiOkResponse({ schema: { type: 'string', format: 'binary' }, description: 'The file, as an attachment' })
+  @ApiIdParam('backup')
+  @ApiBackupNotFound()
+  @ApiError(409, 'Not completed, no files part, or no intact copy left')
   download(@Param('id', ParseUUIDPipe) id: string, @Query() query: DownloadQuery) {
     return this.backups.download(id, query.part);
   }
@@ -87,12 +167,25 @@ export class BackupController {
   @Post(':id/verify')
   @HttpCode(HttpStatus.OK)
   @Audited('backup.verify')
+  @ApiOperation({
+    operationId: 'verifyBackup',
+    summary: 'Verify a backup in full',
+    description: 'Size, SHA-256, every byte decrypted and decompressed, and the table of contents; records `verifiedAt` or `damaged`.',
+  })
+  @ApiOkResponse({ type: IntegrityReportResponse, description: 'The report, intact or not' })
+  @ApiIdParam('backup')
+  @ApiBackupNotFound()
+  @ApiError(409, 'The backup is not completed')
   verify(@Param('id', ParseUUIDPipe) id: string) {
     return this.backups.verify(id);
   }
 
   @Patch(':id')
   @Audited('backup.update')
+  @ApiOperation({ operationId: 'updateBackup', summary: 'Pin a backup, or edit its notes and tags' })
+  @ApiOkResponse({ type: BackupResponse })
+  @ApiIdParam('backup')
+  @ApiBackupNotFound()
   update(@Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateBackupDto) {
     return this.backups.update(id, dto);
   }
@@ -100,6 +193,11 @@ export class BackupController {
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @Audited('backup.delete')
+  @ApiOperation({ operationId: 'deleteBackup', summary: 'Delete a backup: every copy, its manifest and its entry' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiIdParam('backup')
+  @ApiBackupNotFound()
+  @ApiError(409, 'The backup is still running, or another operation holds the lock')
   async remove(@Actor() actor: string, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
     await this.backups.remove(id, actor);
   }

@@ -1,4 +1,5 @@
 import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { HealthCheck, HealthCheckService, HealthIndicatorFunction, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
@@ -9,6 +10,7 @@ import { DrillHealthIndicator } from './drill.health';
 import { CHECK_TIMEOUT_MS } from './health.constants';
 
 /** Probes for orchestrators: public, outside the admin prefix, no secrets in the answers. */
+@ApiTags('health')
 @Controller()
 export class HealthController {
   constructor(
@@ -24,6 +26,7 @@ export class HealthController {
   /** The process answers. */
   @Get('live')
   @HealthCheck()
+  @ApiOperation({ operationId: 'healthLive', summary: 'Liveness: the process answers' })
   live() {
     return this.health.check([]);
   }
@@ -31,6 +34,11 @@ export class HealthController {
   /** 503 when any check is down. */
   @Get('ready')
   @HealthCheck()
+  @ApiOperation({
+    operationId: 'healthReady',
+    summary: 'Readiness: database, backup directory, last drill (and backup age, when configured)',
+    description: '503 when any check is down.',
+  })
   ready() {
     const maxAgeHours = this.options.health?.maxBackupAgeHours;
     const checks: HealthIndicatorFunction[] = [

@@ -1,4 +1,5 @@
 import { Controller, Logger, MessageEvent, Sse } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { catchError, defer, distinctUntilChanged, EMPTY, exhaustMap, interval, map, merge, Observable, shareReplay, startWith, timer } from 'rxjs';
 import { AdminApi } from '../auth/admin-api.decorator';
 import { AuditedWhenDenied } from '../audit/audited.decorator';
@@ -14,6 +15,7 @@ const HEARTBEAT_MS = 15_000;
  * One reader serves every client and stops when the last one leaves.
  */
 @AdminApi()
+@ApiTags('operations')
 @Controller('operations')
 export class OperationEventsController {
   private readonly logger = new Logger(OperationEventsController.name);
@@ -25,6 +27,14 @@ export class OperationEventsController {
 
   @Sse('current/events')
   @AuditedWhenDenied('operation.events')
+  @ApiOperation({
+    operationId: 'streamCurrentOperation',
+    summary: 'The running operation as server-sent events',
+    description:
+      'Each event\'s `data` is a `CurrentOperationResponse` as JSON, sent first at once and then whenever it changes (read every 0.5 s); a comment every 15 s keeps proxies from closing the stream.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ schema: { type: 'string' }, description: 'An endless text/event-stream' })
   events(): Observable<MessageEvent> {
     return merge(
       this.changes.pipe(map((data) => ({ data }))),

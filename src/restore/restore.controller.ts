@@ -1,13 +1,17 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor } from '../auth/actor.decorator';
 import { AdminApi } from '../auth/admin-api.decorator';
 import { Audited, AuditedWhenDenied } from '../audit/audited.decorator';
+import { ApiBackupNotFound, ApiError, ApiIdParam, ApiLockHeld } from '../openapi/api-error';
 import { ListRestoresQuery } from './dto/list-restores.query';
 import { RestoreBackupDto } from './dto/restore-backup.dto';
+import { DrillStartedResponse, RestorePageResponse, RestoreResponse } from './dto/restore.response';
 import { DrillService } from './drill.service';
 import { RestoreService } from './restore.service';
 
 @AdminApi()
+@ApiTags('restores')
 @Controller()
 export class RestoreController {
   constructor(
@@ -18,6 +22,16 @@ export class RestoreController {
   @Post('backups/:id/restore')
   @HttpCode(HttpStatus.ACCEPTED)
   @Audited('backup.restore')
+  @ApiOperation({
+    operationId: 'restoreBackup',
+    summary: 'Restore a backup over the database',
+    description: 'Checks the backup, takes a safety backup, then restores in one transaction, in the background; poll GET /restores/{id}.',
+  })
+  @ApiAcceptedResponse({ type: RestoreResponse, description: 'Started; `status` is `running`' })
+  @ApiIdParam('backup', 'The id is not a UUID, `confirm` is not `true`, or `filesTarget` is not absolute')
+  @ApiBackupNotFound()
+  @ApiLockHeld()
+  @ApiError(422, 'The backup is not completed, not intact, or has no intact files part (with `files: true`); nothing was changed')
   restore(@Actor() actor: string, @Param('id', ParseUUIDPipe) id: string, @Body() dto: RestoreBackupDto) {
     return this.restores.start(actor, id, { files: dto.files ?? false, filesTarget: dto.filesTarget });
   }
@@ -25,18 +39,35 @@ export class RestoreController {
   @Post('backups/:id/drill')
   @HttpCode(HttpStatus.ACCEPTED)
   @Audited('backup.drill')
+  @ApiOperation({
+    operationId: 'drillBackup',
+    summary: 'Restore a backup into a scratch database and compare row counts',
+    description: "Runs in the background; the result lands on the backup's `drill`. The scratch database is dropped however the drill ends.",
+  })
+  @ApiAcceptedResponse({ type: DrillStartedResponse })
+  @ApiIdParam('backup')
+  @ApiBackupNotFound()
+  @ApiLockHeld()
+  @ApiError(422, 'The backup is not completed')
   drill(@Actor() actor: string, @Param('id', ParseUUIDPipe) id: string) {
     return this.drills.start(actor, id);
   }
 
   @Get('restores')
   @AuditedWhenDenied('restore.list')
+  @ApiOperation({ operationId: 'listRestores', summary: 'List restores, newest first' })
+  @ApiOkResponse({ type: RestorePageResponse })
+  @ApiError(400, 'A query parameter broke a validation rule')
   list(@Query() query: ListRestoresQuery) {
     return this.restores.list(query);
   }
 
   @Get('restores/:id')
   @AuditedWhenDenied('restore.get')
+  @ApiOperation({ operationId: 'getRestore', summary: 'One restore' })
+  @ApiOkResponse({ type: RestoreResponse })
+  @ApiIdParam('restore')
+  @ApiError(404, 'No restore with this id')
   get(@Param('id', ParseUUIDPipe) id: string) {
     return this.restores.get(id);
   }

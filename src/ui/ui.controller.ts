@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, NotFoundException, Param, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { UiAsset, UiAssets } from './ui-assets';
 import { PG_BACKUP_UI_OPTIONS, UiOptions } from './ui.options';
@@ -18,7 +19,9 @@ export const UI_CONTENT_SECURITY_POLICY = [
 /**
  * The admin page: static files, public (they hold no data; every API call they make carries
  * the admin's token). `index.html` learns where the API is from a meta tag set here.
+ * Not in the OpenAPI document: a page, not an API.
  */
+@ApiExcludeController()
 @Controller()
 export class UiController {
   constructor(

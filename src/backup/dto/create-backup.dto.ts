@@ -1,11 +1,14 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
 export class CreateBackupDto {
+  @ApiPropertyOptional({ maxLength: 2000 })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
   notes?: string;
 
+  @ApiPropertyOptional({ type: 'array', maxItems: 20, items: { type: 'string', maxLength: 64, pattern: '^[\\w.:-]+$' } })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(20)

@@ -1,16 +1,20 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Equals, IsBoolean, IsOptional, Matches } from 'class-validator';
 
 export class RestoreBackupDto {
   /** Must be `true`: a restore replaces the database's content. */
+  @ApiProperty({ enum: [true], description: "Must be `true`: a restore replaces the database's content" })
   @Equals(true, { message: 'confirm must be true: a restore replaces the current content of the database' })
   confirm!: boolean;
 
   /** Also put the files part (BACKUP_INCLUDE_PATHS) back, after the database. */
+  @ApiPropertyOptional({ default: false, description: 'Also put the files part (BACKUP_INCLUDE_PATHS) back, after the database' })
   @IsOptional()
   @IsBoolean()
   files?: boolean;
 
   /** Where the files go: an absolute directory; default `/` (back into place). */
+  @ApiPropertyOptional({ pattern: '^/', default: '/', description: 'Where the files go: an absolute directory; `/` puts them back into place' })
   @IsOptional()
   @Matches(/^\//, { message: 'filesTarget must be an absolute path' })
   filesTarget?: string;
