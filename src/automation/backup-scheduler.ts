@@ -7,13 +7,17 @@ import { DatabaseSignals } from '../database/database-signals';
 import { BackupEvents } from '../events/backup-events';
 import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { DrillService } from '../restore/drill.service';
-import { nextTick, ScheduleSpec } from '../settings/cron';
+import { nextTick, nextTicks, ScheduleSpec } from '../settings/cron';
 import { backupSchedule, drillSchedule, SettingsService } from '../settings/settings.service';
 import { ScheduleTickRepository } from './schedule-tick.repository';
 import { TickKind } from './schedule-tick.entity';
 
 /** Fallback for a missed NOTIFY (a listening connection that was down): reload the config this often. */
 const RELOAD_MS = 30_000;
+/** Ticks younger than this are left to the instances that may be running them right now. */
+const MISSED_GRACE_MS = 60_000;
+/** At most this many missed ticks are recorded after an outage (a 5-second schedule down for a day…). */
+const MAX_MISSED = 100;
 /** setTimeout's limit; a tick further away is reached in steps. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
@@ -56,10 +60,12 @@ export class BackupScheduler implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    if (this.options.runSchedules === false) return; // the CLI: no schedule, no startup backup
     await this.reload();
     this.reloadTimer = setInterval(() => void this.reload(), RELOAD_MS);
     this.reloadTimer.unref();
     if (this.options.backupOnStartup) this.track(this.backupOnStartup(this.options.backupOnStartup.windowMinutes));
+    this.track(this.recordOutage());
   }
 
   /** Stops arming ticks and waits for the ones running here (their operations stop with the lock service). */
@@ -73,6 +79,7 @@ export class BackupScheduler implements OnApplicationBootstrap, OnApplicationShu
 
   /** Re-reads the config and re-arms whichever schedule changed. */
   async reload(): Promise<void> {
+    if (this.options.runSchedules === false) return; // a config NOTIFY must not arm timers either
     try {
       const config = await this.settings.get();
       this.arm('backup', backupSchedule(config));
@@ -164,6 +171,31 @@ export class BackupScheduler implements OnApplicationBootstrap, OnApplicationShu
       this.logger.warn(`${kind} tick ${scheduledAt.toISOString()} ${busy ? 'skipped' : 'failed'}: ${reason}`);
       await this.ticks.finish(kind, scheduledAt, busy ? 'skipped' : 'failed', reason).catch(() => undefined);
       if (kind !== 'startup') this.events.emit('schedule.missed', { kind: kind as ScheduledKind, scheduledAt, reason });
+    }
+  }
+
+  /**
+   * Ticks that passed while no instance ran (all down, a deploy gone wrong): recorded as skipped
+   * and announced, so a night without a backup is never silent. Ticks are counted from the newest
+   * recorded tick or the last config change, whichever is later.
+   */
+  private async recordOutage(): Promise<void> {
+    try {
+      const config = await this.settings.get();
+      const until = new Date(Date.now() - MISSED_GRACE_MS);
+      for (const [kind, spec] of [['backup', backupSchedule(config)], ['drill', drillSchedule(config)]] as const) {
+        if (!spec) continue;
+        const latest = await this.ticks.latest(kind);
+        const from = new Date(Math.max(latest?.getTime() ?? 0, config.updatedAt.getTime()));
+        const passed = nextTicks(spec, from, MAX_MISSED).filter((tick) => tick <= until);
+        const recorded = await this.ticks.recordMissed(kind, passed, this.instanceId, 'no instance was running');
+        if (!recorded.length) continue;
+        const reason = `${recorded.length} scheduled ${kind}${recorded.length > 1 ? 's were' : ' was'} missed while no instance was running (${passed[0].toISOString()} … ${passed.at(-1)!.toISOString()})`;
+        this.logger.warn(reason);
+        this.events.emit('schedule.missed', { kind, scheduledAt: recorded.at(-1)!, reason });
+      }
+    } catch (error) {
+      this.logger.error(`missed ticks not checked: ${(error as Error).message}`);
     }
   }
 

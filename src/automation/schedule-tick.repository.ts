@@ -49,6 +49,26 @@ export class ScheduleTickRepository {
     });
   }
 
+  /** When the newest tick of `kind` was due, or null if none was ever claimed. */
+  async latest(kind: TickKind): Promise<Date | null> {
+    const tick = await this.ticks.findOne({ where: { kind }, order: { scheduledAt: 'DESC' }, select: { scheduledAt: true } });
+    return tick?.scheduledAt ?? null;
+  }
+
+  /** Records `scheduledAt` ticks that nobody ran as skipped; returns the ones this call recorded (not another instance). */
+  async recordMissed(kind: TickKind, scheduledAt: Date[], instanceId: string, reason: string): Promise<Date[]> {
+    if (!scheduledAt.length) return [];
+    const now = new Date();
+    const result = await this.ticks
+      .createQueryBuilder()
+      .insert()
+      .values(scheduledAt.map((at) => ({ kind, scheduledAt: at, instanceId, claimedAt: now, outcome: 'skipped' as const, detail: reason, finishedAt: now })))
+      .orIgnore()
+      .returning(['scheduledAt'])
+      .execute();
+    return (result.raw as { scheduled_at: Date }[]).map((row) => row.scheduled_at);
+  }
+
   async recordBackup(kind: TickKind, scheduledAt: Date, backupId: string): Promise<void> {
     await this.ticks.update({ kind, scheduledAt }, { backupId });
   }

@@ -274,3 +274,38 @@ describe('after a scheduled backup, and scheduled drills', () => {
     assert.deepEqual(drilled.drill.tables.find((t: any) => t.name === 'public.notes'), { name: 'public.notes', expected: 500, actual: 500, exact: true, ok: true });
   });
 });
+
+describe('ticks missed while no instance ran', () => {
+  let pg: TestPostgres;
+  const apps: TestApp[] = [];
+
+  before(async () => {
+    pg = await startPostgres();
+  });
+
+  after(async () => {
+    for (const app of apps) await app.close();
+    pg?.stop();
+  });
+
+  it('are recorded as skipped by the first instance that starts, once', async () => {
+    apps.push(await startApp(pg.url('postgres')));
+    await apps[0].request('PUT', '/backups/config', { token: admin, body: { enabled: true, schedule: '0 * * * * *' } });
+    await apps.pop()!.close();
+    // as if everything had been down for the last 5 minutes, after a tick 6 minutes ago
+    pg.psql(`update backup_admin.backup_config set updated_at = now() - interval '10 minutes';
+      delete from backup_admin.schedule_tick;
+      insert into backup_admin.schedule_tick (kind, scheduled_at, instance_id, claimed_at, outcome)
+        values ('backup', date_trunc('minute', now()) - interval '6 minutes', 'gone', now() - interval '6 minutes', 'completed')`);
+    apps.push(await startApp(pg.url('postgres')));
+    const skipped = () => pg.psql(`select count(*) from backup_admin.schedule_tick where outcome = 'skipped' and detail = 'no instance was running'`);
+    await until(() => skipped() !== '0', 5000, 'the missed ticks');
+    const count = Number(skipped());
+    // the ticks 5 to 1 minutes before the last full minute; 6 if a minute turned over meanwhile
+    assert.ok(count === 5 || count === 6, `got ${count}`);
+
+    apps.push(await startApp(pg.url('postgres')));
+    await sleep(1000);
+    assert.equal(Number(skipped()), count, 'a second instance records nothing twice');
+  });
+});
