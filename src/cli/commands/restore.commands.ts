@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { CommandRun, uuidArgument } from '../command-run';
+import { usageError } from '../exit-codes';
+import type { RestoreOptions } from './restore.handlers';
+
+const handlers = () => import('./restore.handlers');
+
+/** restore, drill. */
+export function registerRestoreCommands(program: Command, run: CommandRun): void {
+  program
+    .command('restore')
+    .description("replace the live database's content with a backup, after a safety backup; asks for the database name first unless --yes")
+    .argument('<id>', 'backup id', uuidArgument)
+    .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+    .option('--target-db <name>', 'restore into this database of the same server instead: created when missing, refused unless empty; the live database is not touched')
+    .option('--json', 'print the finished restore as JSON')
+    .action(
+      run.action(async (id: string, opts: RestoreOptions) => {
+        // before connecting: a script that forgot --yes learns it at once
+        if (!opts.yes && !process.stdin.isTTY) throw usageError('refusing to restore without --yes when not interactive');
+        return (await handlers()).restore(run, id, opts);
+      }),
+    );
+
+  program
+    .command('drill')
+    .description("restore a backup into a scratch database, compare each table's rows with the backup's, drop it (exit 1 when it fails)")
+    .argument('<id>', 'backup id', uuidArgument)
+    .option('--json', 'print the drill result as JSON')
+    .action(run.action(async (id: string) => (await handlers()).drill(run, id)));
+}

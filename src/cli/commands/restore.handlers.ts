@@ -1,0 +1,91 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BackupHistory } from '../../backup/backup-history.entity';
+import { BackupService } from '../../backup/backup.service';
+import { BackupStatus } from '../../backup/backup.types';
+import { DrillService } from '../../restore/drill.service';
+import { RestoreHistory, RestoreStatus } from '../../restore/restore-history.entity';
+import { RestoreService } from '../../restore/restore.service';
+import { CliContext } from '../cli-context';
+import { CommandRun } from '../command-run';
+import { CliError, ExitCode } from '../exit-codes';
+import { formatSeconds, table } from '../format';
+import { ask } from '../prompt';
+import { checkTargetName, restoreIntoDatabase } from '../target-database-restore';
+
+const POLL_MS = 500;
+
+export interface RestoreOptions {
+  yes?: boolean;
+  targetDb?: string;
+}
+
+/**
+ * Over the live database through RestoreService (safety backup first, as the API), or into
+ * another database with `--target-db`. Asks for the database's name unless `--yes`.
+ */
+export async function restore(run: CommandRun, id: string, opts: RestoreOptions): Promise<ExitCode> {
+  const context = await run.open();
+  const backup = await completedBackup(context, id, 'restored');
+  const target = opts.targetDb;
+  if (target !== undefined) checkTargetName(context, target);
+  if (!opts.yes) {
+    const name = target ?? context.database;
+    const question = target ? `Type the database name (${name}) to restore backup ${id} into it: ` : `Type the database name (${name}) to replace its content: `;
+    if ((await ask(question)) !== name) throw new CliError('not confirmed; nothing was changed');
+  }
+  const progress = { label: 'restore', poll: context.operationBytes() };
+  if (target !== undefined) {
+    const result = await context.audited('backup.restore', { target: id, detail: { targetDatabase: target } }, () =>
+      run.out.withProgress(progress, () => restoreIntoDatabase(context, backup, target)),
+    );
+    run.out.result(result, () => [
+      `backup ${id} restored into database ${target}${result.created ? ' (created for it)' : ''} in ${formatSeconds(result.durationMs)}; ${context.database} was not touched`,
+    ]);
+    return ExitCode.Ok;
+  }
+  const restores = context.get(RestoreService);
+  const done = await context.audited('backup.restore', { target: id, ok: (r: RestoreHistory) => r.status === RestoreStatus.Completed }, () =>
+    run.out.withProgress(progress, async () => finished(restores, (await restores.start(context.actor, id)).id)),
+  );
+  run.out.result(done, () => [
+    `restore ${done.id} of backup ${id} into ${context.database} ${done.status} in ${formatSeconds(done.durationMs)}` +
+      (done.safetyBackupId ? ` (safety backup ${done.safetyBackupId})` : ''),
+  ]);
+  if (done.status === RestoreStatus.Completed) return ExitCode.Ok;
+  run.out.error(`restore ${done.id} of backup ${id} failed: ${done.error}`); // as RestoreService logs it
+  return ExitCode.Failure;
+}
+
+/** DrillService.runNow, as a scheduled drill; exit 1 when the drill fails. */
+export async function drill(run: CommandRun, id: string): Promise<ExitCode> {
+  const context = await run.open();
+  const backup = await completedBackup(context, id, 'drilled');
+  const result = await context.audited('backup.drill', { target: id, ok: (d) => d.ok }, () =>
+    run.out.withProgress({ label: 'drill', poll: context.operationBytes() }, () => context.get(DrillService).runNow(context.actor, backup)),
+  );
+  run.out.result({ backupId: id, ...result }, () => [
+    `drill of backup ${id} ${result.ok ? 'passed' : 'FAILED'}: restore ${formatSeconds(result.restoreMs)}, whole drill ${formatSeconds(result.durationMs)}`,
+    ...table(
+      ['TABLE', 'EXPECTED', 'ACTUAL', 'RESULT'],
+      result.tables.map((t) => [t.name, `${t.expected}${t.exact ? '' : ' (estimate)'}`, t.actual === null ? 'missing' : String(t.actual), t.ok ? 'ok' : 'DIFFERS']),
+    ),
+  ]);
+  if (result.ok) return ExitCode.Ok;
+  run.out.error(`drill of backup ${id} failed: ${result.error}`);
+  return ExitCode.Failure;
+}
+
+async function completedBackup(context: CliContext, id: string, verb: string): Promise<BackupHistory> {
+  const backup = await context.get(BackupService).get(id);
+  if (backup.status !== BackupStatus.Completed) throw new CliError(`backup ${id} is ${backup.status}; only a completed backup can be ${verb}`);
+  return backup;
+}
+
+/** The restore once it has left `running` (RestoreService runs it in the background). */
+async function finished(restores: RestoreService, id: string): Promise<RestoreHistory> {
+  for (;;) {
+    const restore = await restores.get(id);
+    if (restore.status !== RestoreStatus.Running) return restore;
+    await sleep(POLL_MS);
+  }
+}
