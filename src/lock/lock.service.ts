@@ -196,7 +196,7 @@ export class LockService implements OnApplicationBootstrap, BeforeApplicationShu
   /** Stops running operations (they record themselves failed) and waits for them, so no lock or partial file is left. */
   async beforeApplicationShutdown(): Promise<void> {
     const running = [...this.running];
-    for (const [operation] of running) operation.abort(new Error('the server is shutting down'));
+    for (const [operation] of running) operation.abort(new Error('the process is shutting down'));
     const timeout = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WAIT_MS).unref());
     await Promise.race([Promise.all(running.map(([, done]) => done)), timeout]);
   }

@@ -292,7 +292,7 @@ describe('BackupRunner.run', { timeout: 10_000 }, () => {
     const abort = new AbortController();
     const { handle, reportBytes } = operation(abort.signal);
     reportBytes.mock.mockImplementation(() => {
-      if (!abort.signal.aborted) setImmediate(() => abort.abort(new Error('the server is shutting down')));
+      if (!abort.signal.aborted) setImmediate(() => abort.abort(new Error('the process is shutting down')));
     });
     (h.child.stdout as PassThrough).write(Buffer.alloc(4096, 3)); // then pg_dump stalls, still running
 
@@ -300,7 +300,7 @@ describe('BackupRunner.run', { timeout: 10_000 }, () => {
 
     assertFailed(h, row);
     assert.ok(row.error!.startsWith('aborted:'), row.error!);
-    assert.match(row.error!, /the server is shutting down/);
+    assert.match(row.error!, /the process is shutting down/);
     assert.ok(h.child.kill.mock.callCount() >= 1, 'pg_dump killed');
     assert.equal(h.child.exited, true);
     assert.equal(h.partial.discard.mock.callCount(), 1);

@@ -233,7 +233,7 @@ describe('RestoreService background run', () => {
   it('records "aborted: <reason>" when the operation was aborted during the restore', async () => {
     const h = harness();
     h.runner.run.mock.mockImplementation(async () => {
-      h.abort.abort(new Error('the server is shutting down'));
+      h.abort.abort(new Error('the process is shutting down'));
       throw new Error('The operation was aborted');
     });
     const restore = await h.service.start('alice', BACKUP_ID);
@@ -242,6 +242,6 @@ describe('RestoreService background run', () => {
 
     const stored = h.restores.rows.find((r) => r.id === restore.id)!;
     assert.equal(stored.status, RestoreStatus.Failed);
-    assert.equal(stored.error, 'aborted: the server is shutting down');
+    assert.equal(stored.error, 'aborted: the process is shutting down');
   });
 });
