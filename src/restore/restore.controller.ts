@@ -33,7 +33,7 @@ export class RestoreController {
   @ApiLockHeld()
   @ApiError(422, 'The backup is not completed, not intact, or has no intact files part (with `files: true`); nothing was changed')
   restore(@Actor() actor: string, @Param('id', ParseUUIDPipe) id: string, @Body() dto: RestoreBackupDto) {
-    return this.restores.start(actor, id, { files: dto.files ?? false, filesTarget: dto.filesTarget });
+    return this.restores.start(actor, id, { files: dto.files ?? false, filesTarget: dto.filesTarget, safetyBackup: dto.safetyBackup });
   }
 
   @Post('backups/:id/drill')

@@ -22,6 +22,8 @@ import { RestoreRunner } from './restore-runner.service';
 export interface RestoreOptions {
   files: boolean;
   filesTarget?: string;
+  /** Back up the current content first (default true); off only when the caller has its own way back. */
+  safetyBackup?: boolean;
 }
 
 @Injectable()
@@ -100,18 +102,7 @@ export class RestoreService implements OnModuleInit {
 
   private async run(restore: RestoreHistory, backup: BackupHistory, source: BackupSource, operation: HeldOperation, options: RestoreOptions): Promise<void> {
     try {
-      const safety = await this.backups.createUnderLock(
-        restore.startedBy,
-        { notes: `safety backup before restoring ${backup.id}`, tags: ['safety'] },
-        BackupType.Safety,
-        operation,
-        { restoreId: restore.id },
-      );
-      restore.safetyBackupId = safety.id;
-      await this.restores.update({ id: restore.id }, { safetyBackupId: safety.id });
-      if (safety.status !== BackupStatus.Completed) {
-        throw new Error(`the safety backup failed, so the database was not touched: ${safety.error}`);
-      }
+      if (options.safetyBackup !== false) await this.safetyBackup(restore, backup, operation);
       const outcome = await this.runner.run(restore.id, backup, source, operation);
       const detail: RestoreDetail = outcome.terminatedPids.length ? { terminatedPids: outcome.terminatedPids } : {};
       if (options.files) {
@@ -127,6 +118,21 @@ export class RestoreService implements OnModuleInit {
       const message = failureMessage(error, operation.signal);
       this.logger.error(`restore ${restore.id} of backup ${backup.id} failed: ${message}`);
       await this.finish(restore, RestoreStatus.Failed, message, {});
+    }
+  }
+
+  private async safetyBackup(restore: RestoreHistory, backup: BackupHistory, operation: HeldOperation): Promise<void> {
+    const safety = await this.backups.createUnderLock(
+      restore.startedBy,
+      { notes: `safety backup before restoring ${backup.id}`, tags: ['safety'] },
+      BackupType.Safety,
+      operation,
+      { restoreId: restore.id },
+    );
+    restore.safetyBackupId = safety.id;
+    await this.restores.update({ id: restore.id }, { safetyBackupId: safety.id });
+    if (safety.status !== BackupStatus.Completed) {
+      throw new Error(`the safety backup failed, so the database was not touched: ${safety.error}`);
     }
   }
 

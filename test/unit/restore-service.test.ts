@@ -209,6 +209,19 @@ describe('RestoreService background run', () => {
     assert.equal(h.audit.record.mock.calls[0].arguments[0].outcome, AuditOutcome.Success);
   });
 
+  it('skips the safety backup only when asked to', async () => {
+    const h = harness();
+    const restore = await h.service.start('alice', BACKUP_ID, { files: false, safetyBackup: false });
+
+    await runBackgroundWork(h);
+
+    assert.equal(h.backups.createUnderLock.mock.callCount(), 0);
+    assert.equal(h.runner.run.mock.callCount(), 1);
+    const stored = h.restores.rows.find((r) => r.id === restore.id)!;
+    assert.equal(stored.status, RestoreStatus.Completed);
+    assert.equal(stored.safetyBackupId, null);
+  });
+
   it('does not touch the database when the safety backup failed', async () => {
     const h = harness();
     h.backups.createUnderLock.mock.mockImplementation(async () => ({

@@ -13,6 +13,12 @@ export class RestoreBackupDto {
   @IsBoolean()
   files?: boolean;
 
+  /** Back up the current content first (default true). false skips it: only when you have another way back. */
+  @ApiPropertyOptional({ default: true, description: 'Back up the current content first; `false` skips it (only when you have another way back)' })
+  @IsOptional()
+  @IsBoolean()
+  safetyBackup?: boolean;
+
   /** Where the files go: an absolute directory; default `/` (back into place). */
   @ApiPropertyOptional({ pattern: '^/', default: '/', description: 'Where the files go: an absolute directory; `/` puts them back into place' })
   @IsOptional()
