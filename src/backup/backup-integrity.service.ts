@@ -6,7 +6,8 @@ import { childStdinSink } from '../infra/process/child-stdin-sink';
 import { pgRestoreListArgs } from '../infra/process/pg-args';
 import { PgToolsRepository } from '../infra/process/pg-tools.repository';
 import { ProcessRepository } from '../infra/process/process.repository';
-import { BackupPipeline, PipelineStage } from '../pipeline/backup-pipeline.service';
+import { AgeKeyMismatchError } from '../crypto/age';
+import { BackupPipeline, EncryptionNotConfiguredException, PipelineStage } from '../pipeline/backup-pipeline.service';
 import { BackupFormat, Compression } from '../pipeline/backup-format';
 import { BackupHistory } from './backup-history.entity';
 import { BackupFilesPart } from './backup.types';
@@ -16,6 +17,14 @@ export interface IntegrityCheck {
   name: 'file' | 'sha256' | PipelineStage['name'] | 'dump' | 'files';
   ok: boolean;
   detail?: string;
+  /** The check failed for want of the right key (none configured, or a wrong one), not because the file is damaged. */
+  keyProblem?: true;
+}
+
+/** Failed for a reason in the file itself, not only for want of the key that opens it. */
+export function isDamaged(report: IntegrityReport): boolean {
+  const firstFailure = report.checks.find((c) => !c.ok);
+  return firstFailure !== undefined && !firstFailure.keyProblem;
 }
 
 export interface IntegrityReport {
@@ -107,16 +116,16 @@ export class BackupIntegrityService {
     try {
       stages = this.backupPipeline.decoders(format);
     } catch (error) {
-      return [{ name: 'decrypt', ok: false, detail: (error as Error).message }];
+      return [{ name: 'decrypt', ok: false, detail: (error as Error).message, ...keyProblem(error) }];
     }
     if (!stages.length) return [];
-    const failures = new Map<PipelineStage['name'], string>();
+    const failures = new Map<PipelineStage['name'], Error>();
     // pipeline() destroys every other stream with the failing one's error: the same object seen again is no failure of its own
     const seen = new Set<Error>();
     const fail = (name: PipelineStage['name'], error: Error) => {
       if (seen.has(error)) return;
       seen.add(error);
-      if (!failures.has(name)) failures.set(name, error.message);
+      if (!failures.has(name)) failures.set(name, error);
     };
     for (const stage of stages) {
       stage.stream.once('error', (error: Error) => fail(stage.name, error));
@@ -132,7 +141,7 @@ export class BackupIntegrityService {
     try {
       await Promise.all([pipeline([source.open(), ...stages.map((s) => s.stream), sink]), ...stages.map((s) => s.completion)]);
     } catch (error) {
-      if (!failures.size) failures.set(stages[0].name, (error as Error).message);
+      if (!failures.size) failures.set(stages[0].name, error as Error);
     } finally {
       for (const stage of stages) stage.kill();
     }
@@ -141,7 +150,10 @@ export class BackupIntegrityService {
     return stages.map((stage, index): IntegrityCheck => {
       if (firstFailure === -1) return { name: stage.name, ok: true, detail: index === stages.length - 1 ? `${bytes} bytes of dump` : undefined };
       if (index < firstFailure) return { name: stage.name, ok: true };
-      if (index === firstFailure) return { name: stage.name, ok: false, detail: failures.get(stage.name) };
+      if (index === firstFailure) {
+        const error = failures.get(stage.name)!;
+        return { name: stage.name, ok: false, detail: error.message, ...keyProblem(error) };
+      }
       return { name: stage.name, ok: false, detail: `not checked: ${stages[firstFailure].name} failed` };
     });
   }
@@ -184,4 +196,8 @@ export class BackupIntegrityService {
       for (const stage of stages) stage.kill();
     }
   }
+}
+
+function keyProblem(error: unknown): { keyProblem?: true } {
+  return error instanceof AgeKeyMismatchError || error instanceof EncryptionNotConfiguredException ? { keyProblem: true } : {};
 }

@@ -8,7 +8,7 @@ import { LockService } from '../lock/lock.service';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { BackupConfig, SettingsService } from '../settings/settings.service';
 import { BackupHistory } from './backup-history.entity';
-import { BackupIntegrityService } from './backup-integrity.service';
+import { BackupIntegrityService, isDamaged } from './backup-integrity.service';
 import { BackupStatus } from './backup.types';
 
 const TICK_MS = 60_000;
@@ -17,6 +17,8 @@ export interface ScrubResult {
   checked: number;
   /** Ids of the backups found without an intact copy. */
   damaged: string[];
+  /** Ids of the backups the configured key does not open (left as they were). */
+  unreadable: string[];
 }
 
 export function isScrubDue(config: Pick<BackupConfig, 'scrubIntervalHours' | 'lastScrubAt'>, now: Date): boolean {
@@ -68,7 +70,7 @@ export class BackupScrubService implements OnApplicationBootstrap, OnApplication
     return this.lock.runExclusive('scrub', randomUUID(), actor, async (operation) => {
       // another instance may have scrubbed while this one waited for its tick
       if (onlyIfDue && !isScrubDue(await this.settings.get(), new Date())) return null;
-      const result: ScrubResult = { checked: 0, damaged: [] };
+      const result: ScrubResult = { checked: 0, damaged: [], unreadable: [] };
       const completed = await this.backups.find({ where: { status: BackupStatus.Completed }, order: { createdAt: 'ASC' } });
       for (const backup of completed) {
         if (operation.signal.aborted) {
@@ -81,6 +83,12 @@ export class BackupScrubService implements OnApplicationBootstrap, OnApplication
           continue;
         }
         const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+        if (!isDamaged(report)) {
+          // the configured key does not open it: a configuration problem to fix, not a damaged file
+          result.unreadable.push(backup.id);
+          this.logger.error(`backup ${backup.id} cannot be checked with the configured key: ${failed.join('; ')}`);
+          continue;
+        }
         await this.backups.update({ id: backup.id }, { damaged: true, error: `scrub ${new Date().toISOString()}: ${failed.join('; ')}` });
         result.damaged.push(backup.id);
         this.logger.error(`backup ${backup.id} is damaged: ${failed.join('; ')}`);

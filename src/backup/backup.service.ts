@@ -11,7 +11,7 @@ import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-
 import { SettingsService } from '../settings/settings.service';
 import { BackupHistory, newBackupRow } from './backup-history.entity';
 import { BackupArchiveService } from './backup-archive.service';
-import { BackupIntegrityService, IntegrityReport } from './backup-integrity.service';
+import { BackupIntegrityService, IntegrityReport, isDamaged } from './backup-integrity.service';
 import { BackupLocations } from './backup-locations';
 import { backupDirs, backupFilename, filesPartName, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupRunner } from './backup-runner.service';
@@ -140,7 +140,9 @@ export class BackupService implements OnModuleInit {
   async verify(id: string): Promise<IntegrityReport> {
     const backup = await this.completed(id, 'verified');
     const report = await this.integrity.check(backup);
-    await this.backups.update({ id }, report.valid ? { verifiedAt: new Date(), damaged: false } : { damaged: true });
+    // a key that does not open the file says nothing about the file: `damaged` is left as it was
+    if (report.valid) await this.backups.update({ id }, { verifiedAt: new Date(), damaged: false });
+    else if (isDamaged(report)) await this.backups.update({ id }, { damaged: true });
     return report;
   }
 

@@ -35,6 +35,9 @@ const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
 
 export class AgeError extends Error {}
 
+/** None of the configured identities opens the file: a key problem, not damage. */
+export class AgeKeyMismatchError extends AgeError {}
+
 export type AgeRecipient = { kind: 'x25519'; publicKey: Buffer } | { kind: 'scrypt'; passphrase: string };
 export type AgeIdentity = { kind: 'x25519'; secretKey: Buffer } | { kind: 'scrypt'; passphrase: string };
 
@@ -354,7 +357,7 @@ export class AgeDecryptStream extends Transform {
     const parsed = parseHeader(this.header);
     if (!parsed || this.header.length < parsed.length + 16) return null;
     const fileKey = await unwrapFileKey(parsed.stanzas, this.identities);
-    if (!fileKey) throw new AgeError('no identity matches this file (wrong key or passphrase)');
+    if (!fileKey) throw new AgeKeyMismatchError('no identity matches this file (wrong key or passphrase)');
     const expected = headerMac(fileKey, parsed.macInput);
     if (parsed.mac.length !== expected.length || !timingSafeEqual(parsed.mac, expected)) throw new AgeError('header MAC mismatch: the file was altered');
     this.payloadKey = hkdf(fileKey, this.header.subarray(parsed.length, parsed.length + 16), 'payload');

@@ -118,6 +118,9 @@ describe('backup pipeline: every compression × encryption, interoperable, faili
             const decrypt = verify.checks.find((c: any) => c.name === 'decrypt');
             assert.equal(decrypt.ok, false);
             assert.match(decrypt.detail, /no identity matches/);
+            assert.equal(decrypt.keyProblem, true);
+            const after = (await app.request('GET', `/backups/${backup.id}`, { token: admin })).json;
+            assert.equal(after.damaged, false, 'a wrong key does not mark an intact file damaged');
             const r = await app.request('POST', `/backups/${backup.id}/restore`, { token: admin, body: { confirm: true } });
             assert.equal(r.status, 422, r.text);
             assert.match(r.json.message, /no identity matches/);
@@ -150,6 +153,8 @@ describe('backup pipeline: every compression × encryption, interoperable, faili
         verify.checks.filter((c: any) => !c.ok).map((c: any) => c.name),
         ['decrypt', 'decompress'],
       );
+      assert.equal(verify.checks.find((c: any) => c.name === 'decrypt').keyProblem, undefined, 'damage is not a key problem');
+      assert.equal((await app.request('GET', `/backups/${backup.id}`, { token: admin })).json.damaged, true);
       pg.psql('create table app.sentinel (x int)', 'shop');
       try {
         const before = fingerprint(pg, 'shop', SCHEMAS);

@@ -6,7 +6,7 @@ import { BackupHistory } from '../../src/backup/backup-history.entity';
 import { BackupLocations } from '../../src/backup/backup-locations';
 import { S3Repository } from '../../src/infra/storage/s3.repository';
 import { ZipRepository } from '../../src/infra/storage/zip.repository';
-import { BackupIntegrityService } from '../../src/backup/backup-integrity.service';
+import { isDamaged, BackupIntegrityService } from '../../src/backup/backup-integrity.service';
 import { DatabaseInfoRepository } from '../../src/database/database-info.repository';
 import { PgToolsRepository } from '../../src/infra/process/pg-tools.repository';
 import { ProcessFailedError, ProcessRepository, SpawnOptions } from '../../src/infra/process/process.repository';
@@ -233,7 +233,8 @@ describe('BackupIntegrityService.check through decoder stages', { timeout: 10_00
 
     const full = await h.service.check(encryptedBackup(h), { full: true });
     assert.equal(full.valid, false);
-    assert.deepEqual(full.checks.at(-1), { name: 'decrypt', ok: false, detail: 'this backup is encrypted and no identity is configured' });
+    assert.deepEqual(full.checks.at(-1), { name: 'decrypt', ok: false, detail: 'this backup is encrypted and no identity is configured', keyProblem: true });
+    assert.equal(isDamaged(full), false, 'a missing key is not damage');
 
     const quick = await h.service.check(encryptedBackup(h), { full: false });
     assert.equal(quick.valid, false);

@@ -337,6 +337,9 @@ export class IntegrityCheckResponse implements Described<IntegrityCheck> {
 
   @ApiPropertyOptional()
   detail?: string;
+
+  @ApiPropertyOptional({ enum: [true], description: 'Failed for want of the right key (none configured, or a wrong one), not because the file is damaged' })
+  keyProblem?: true;
 }
 
 export class IntegritySourceResponse {
@@ -377,4 +380,7 @@ export class ScrubResultResponse implements Described<ScrubResult> {
 
   @ApiProperty({ type: [String], description: 'Ids of the backups found without an intact copy' })
   damaged!: string[];
+
+  @ApiProperty({ type: [String], description: 'Ids of the backups the configured key does not open (not marked damaged)' })
+  unreadable!: string[];
 }
