@@ -105,12 +105,12 @@ export class BackupService implements OnModuleInit {
   }
 
   async list(query: ListBackupsQuery): Promise<{ items: BackupHistory[]; total: number }> {
-    const [items, total] = await this.backups.findAndCount({
-      where: whereDefined({ status: query.status, type: query.type }),
-      order: { createdAt: 'DESC', id: 'DESC' },
-      take: query.limit,
-      skip: query.offset,
-    });
+    const where = whereDefined({ status: query.status, type: query.type });
+    // the page and the count on two pooled connections at once, not one after the other
+    const [items, total] = await Promise.all([
+      this.backups.find({ where, order: { createdAt: 'DESC', id: 'DESC' }, take: query.limit, skip: query.offset }),
+      this.backups.count({ where }),
+    ]);
     return { items, total };
   }
 
