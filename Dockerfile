@@ -29,4 +29,4 @@ USER node
 ENV PORT=3000 BACKUP_DIR=/backups
 EXPOSE 3000
 VOLUME ["/backups"]
-CMD ["node", "--max-semi-space-size=1", "dist/src/main.js"]
+CMD ["node", "dist/src/main.js"]
