@@ -34,7 +34,7 @@ describe('scrub: re-verifying every stored backup', () => {
     writeFileSync(path, bytes);
     const r = await server.request('POST', '/backups/scrub', { token: admin });
     assert.equal(r.status, 200, r.text);
-    assert.deepEqual(r.json, { checked: 2, damaged: [backups[0].id] });
+    assert.deepEqual(r.json, { checked: 2, damaged: [backups[0].id], unreadable: [] });
     const damaged = (await server.request('GET', `/backups/${backups[0].id}`, { token: admin })).json;
     assert.equal(damaged.damaged, true);
     assert.match(damaged.error, /scrub .*sha256/);
