@@ -9,23 +9,13 @@ import { ScheduleTickRepository } from '../../src/automation/schedule-tick.repos
 import { BackupEvents, BackupEventMap } from '../../src/events/backup-events';
 import { LockService } from '../../src/lock/lock.service';
 import { admin, startApp, TestApp } from '../support/app';
-import { sleep } from '../support/net';
-import { freePort } from '../support/net';
+import { freePort, sleep, until } from '../support/net';
 import { startPostgres, TestPostgres } from '../support/postgres';
 import { ServerProcess, startServerProcess } from '../support/server-process';
 import { TEST_SECRET } from '../support/app';
 
 const EVERY_5_SECONDS = '*/5 * * * * *';
 const RUN_MS = 31_000;
-
-/** Waits until `check` holds, or fails after `timeoutMs`. */
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe('scheduled backups with three instances on one database', () => {
   let pg: TestPostgres;
@@ -54,15 +44,15 @@ describe('scheduled backups with three instances on one database', () => {
     assert.equal(Date.parse(r.json.nextRuns[1]) - Date.parse(r.json.nextRuns[0]), 5000);
 
     const started = Date.now();
-    await until(() => instances.every((i) => i.app.get(BackupScheduler).armedTicks().backup !== null), 3000, 'every instance to arm the schedule');
+    await until(() => instances.every((i) => i.app.get(BackupScheduler).armedTicks().backup !== null), 'every instance to arm the schedule', { timeoutMs: 3000, pollMs: 50 });
     assert.ok(Date.now() - started < 3000);
   });
 
   it(`runs exactly one backup per tick for ${RUN_MS / 1000} s, none missing`, async () => {
     await sleep(RUN_MS);
     await instances[1].request('PUT', '/backups/config', { token: admin, body: { enabled: false } });
-    await until(async () => !(await instances[0].request('GET', '/operations/current', { token: admin })).json.locked, 30_000, 'the last backup');
-    await until(() => instances.every((i) => i.app.get(BackupScheduler).armedTicks().backup === null), 3000, 'every instance to disarm');
+    await until(async () => !(await instances[0].request('GET', '/operations/current', { token: admin })).json.locked, 'the last backup', { timeoutMs: 30_000, pollMs: 50 });
+    await until(() => instances.every((i) => i.app.get(BackupScheduler).armedTicks().backup === null), 'every instance to disarm', { timeoutMs: 3000, pollMs: 50 });
 
     const ticks = pg
       .psql(`select extract(epoch from scheduled_at) * 1000, outcome, backup_id, instance_id from backup_admin.schedule_tick where kind = 'backup' order by scheduled_at`, 'shop')
@@ -101,7 +91,7 @@ describe('scheduled backups with three instances on one database', () => {
     const held = await instances[0].app.get(LockService).acquire('backup', randomUUID(), 'someone');
     try {
       await instances[0].request('PUT', '/backups/config', { token: admin, body: { enabled: true } });
-      await until(() => missed.length > 0, 8000, 'a missed tick');
+      await until(() => missed.length > 0, 'a missed tick', { timeoutMs: 8000, pollMs: 50 });
     } finally {
       await instances[0].request('PUT', '/backups/config', { token: admin, body: { enabled: false } });
       await held.release();
@@ -140,7 +130,7 @@ describe('scheduled backups with two server processes seeded by BACKUP_SCHEDULE'
     await sleep(17_000);
     const headers = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' };
     await fetch(`${servers[0].base}/backups/config`, { method: 'PUT', headers, body: JSON.stringify({ enabled: false }) });
-    await until(async () => !((await (await fetch(`${servers[1].base}/operations/current`, { headers })).json()) as { locked: boolean }).locked, 15_000, 'the last backup');
+    await until(async () => !((await (await fetch(`${servers[1].base}/operations/current`, { headers })).json()) as { locked: boolean }).locked, 'the last backup', { timeoutMs: 15_000, pollMs: 50 });
 
     const ticks = pg
       .psql(`select extract(epoch from scheduled_at) * 1000, outcome, instance_id from backup_admin.schedule_tick where kind = 'backup' order by 1`, 'postgres')
@@ -217,7 +207,7 @@ describe('backup on startup', () => {
     const backupDir = mkdtempSync(join(tmpdir(), 'pgb-test-backups-'));
     const options = { backupDir, backupOnStartup: { windowMinutes: 60 } };
     apps.push(...(await Promise.all([startApp(pg.url('postgres'), options), startApp(pg.url('postgres'), options)])));
-    await until(async () => (await apps[0].request('GET', '/backups?type=startup', { token: admin })).json.items[0]?.status === 'completed', 30_000, 'the startup backup');
+    await until(async () => (await apps[0].request('GET', '/backups?type=startup', { token: admin })).json.items[0]?.status === 'completed', 'the startup backup', { timeoutMs: 30_000, pollMs: 50 });
     await apps.pop()!.close();
     apps.push(await startApp(pg.url('postgres'), options));
     await sleep(1500);
@@ -249,9 +239,9 @@ describe('after a scheduled backup, and scheduled drills', () => {
     const keepOne = { keepLast: 1, maxAgeDays: 0, daily: 0, weekly: 0, monthly: 0 };
     const r = await app.request('PUT', '/backups/config', { token: admin, body: { enabled: true, schedule: '*/2 * * * * *', retention: keepOne, verifyAfterCreate: true } });
     assert.equal(r.status, 200, r.text);
-    await until(() => tickRows('backup').length >= 3, 15_000, 'three scheduled backups');
+    await until(() => tickRows('backup').length >= 3, 'three scheduled backups', { timeoutMs: 15_000, pollMs: 50 });
     await app.request('PUT', '/backups/config', { token: admin, body: { schedule: null } });
-    await until(async () => !(await app.request('GET', '/operations/current', { token: admin })).json.locked, 15_000, 'the last backup');
+    await until(async () => !(await app.request('GET', '/operations/current', { token: admin })).json.locked, 'the last backup', { timeoutMs: 15_000, pollMs: 50 });
 
     assert.deepEqual([...new Set(tickRows('backup'))], ['completed']);
     const kept = (await app.request('GET', '/backups?type=scheduled', { token: admin })).json.items;
@@ -263,9 +253,9 @@ describe('after a scheduled backup, and scheduled drills', () => {
     const r = await app.request('PUT', '/backups/config', { token: admin, body: { drillSchedule: '*/2 * * * * *' } });
     assert.equal(r.status, 200, r.text);
     assert.ok(r.json.drillNextRunAt);
-    await until(() => tickRows('drill').length >= 1, 10_000, 'a scheduled drill');
+    await until(() => tickRows('drill').length >= 1, 'a scheduled drill', { timeoutMs: 10_000, pollMs: 50 });
     await app.request('PUT', '/backups/config', { token: admin, body: { drillSchedule: null } });
-    await until(async () => !(await app.request('GET', '/operations/current', { token: admin })).json.locked, 15_000, 'the last drill');
+    await until(async () => !(await app.request('GET', '/operations/current', { token: admin })).json.locked, 'the last drill', { timeoutMs: 15_000, pollMs: 50 });
 
     const config = (await app.request('GET', '/backups/config', { token: admin })).json;
     assert.equal(config.lastDrillTick.outcome, 'completed', config.lastDrillTick.detail);
@@ -299,7 +289,7 @@ describe('ticks missed while no instance ran', () => {
         values ('backup', date_trunc('minute', now()) - interval '6 minutes', 'gone', now() - interval '6 minutes', 'completed')`);
     apps.push(await startApp(pg.url('postgres')));
     const skipped = () => pg.psql(`select count(*) from backup_admin.schedule_tick where outcome = 'skipped' and detail = 'no instance was running'`);
-    await until(() => skipped() !== '0', 5000, 'the missed ticks');
+    await until(() => skipped() !== '0', 'the missed ticks', { timeoutMs: 5000, pollMs: 50 });
     const count = Number(skipped());
     // the ticks 5 to 1 minutes before the last full minute; 6 if a minute turned over meanwhile
     assert.ok(count === 5 || count === 6, `got ${count}`);

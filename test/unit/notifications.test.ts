@@ -13,7 +13,7 @@ import { NotificationService } from '../../src/notifications/notification.servic
 import { WebhookSender } from '../../src/notifications/webhook-sender';
 import { EmailNotifications, NotificationOptions, PgBackupOptions, WebhookTarget } from '../../src/pg-backup.options';
 import { RestoreHistory, RestoreStatus } from '../../src/restore/restore-history.entity';
-import { freePort, sleep } from '../support/net';
+import { freePort, until } from '../support/net';
 import { backupRow } from './support/fixtures';
 
 const logged: string[] = [];
@@ -56,14 +56,6 @@ async function startReceiver(answer: (n: number) => number | 'hang' = () => 200)
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await sleep(10);
-  }
 }
 
 describe('WebhookSender', () => {
@@ -238,7 +230,7 @@ describe('NotificationService', () => {
     const started = Date.now();
     events.emit('backup.failed', { backup: failed });
     assert.ok(Date.now() - started < 50);
-    await until(() => receiver.received.length === 1);
+    await until(() => receiver.received.length === 1, 'the delivery');
     await receiver.close();
   });
 });
@@ -280,7 +272,7 @@ describe('e-mail over SMTP', () => {
     const options = { databaseUrl: 'postgres://u:p@127.0.0.1:5432/shop', notifications: { email } } as PgBackupOptions;
     new NotificationService(options, events, new WebhookSender(RETRY_BASE_MS), new EmailSender()).onModuleInit();
     events.emit('backup.failed', { backup: failed });
-    await until(() => mails.length === 1);
+    await until(() => mails.length === 1, 'the mail');
     const [mail] = mails;
     assert.equal(mail.from, 'pg-backup@example.com');
     assert.deepEqual(mail.to, ['ops@example.com', 'dba@example.com']);

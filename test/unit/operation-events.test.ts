@@ -8,15 +8,8 @@ import { operationChanges } from '../../src/lock/operation-events.controller';
 import { CurrentOperation } from '../../src/lock/lock.service';
 import { findUiDir } from '../../src/ui/ui-assets';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep, until } from '../support/net';
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 const idle: CurrentOperation = { locked: false, operation: null };
 const busy: CurrentOperation = {
   locked: true,
@@ -38,7 +31,7 @@ describe('operationChanges', () => {
     const source = reader([idle, idle, busy, busy, idle, idle]);
     const seen: string[] = [];
     const subscription = operationChanges(source.read, 5).subscribe((data) => seen.push(data));
-    await waitFor(() => source.reads() >= 10, 'ten reads');
+    await until(() => source.reads() >= 10, 'ten reads', { timeoutMs: 2000, pollMs: 5 });
     subscription.unsubscribe();
     assert.deepEqual(seen.map((s) => JSON.parse(s).locked), [false, true, false]);
   });
@@ -55,7 +48,7 @@ describe('operationChanges', () => {
     const first: string[] = [];
     const late: string[] = [];
     const a = changes.subscribe((d) => first.push(d));
-    await waitFor(() => calls >= 2, 'the second read');
+    await until(() => calls >= 2, 'the second read', { timeoutMs: 2000, pollMs: 5 });
     const b = changes.subscribe((d) => late.push(d));
     await sleep(30);
     assert.equal(calls, 2, 'one reader for both clients');
