@@ -110,12 +110,13 @@ export class DatabaseInfoRepository {
       const counts: Record<string, number | null> = {};
       for (const key of tables) {
         const dot = key.indexOf('.');
-        const { rows } = await client.query('SELECT to_regclass($1) AS oid', [`${quoteIdent(key.slice(0, dot))}.${quoteIdent(key.slice(dot + 1))}`]);
+        const name = `${quoteIdent(key.slice(0, dot))}.${quoteIdent(key.slice(dot + 1))}`;
+        const { rows } = await client.query('SELECT to_regclass($1) AS oid', [name]);
         if (!rows[0].oid) {
           counts[key] = null;
           continue;
         }
-        const result = await client.query(`SELECT count(*) AS rows FROM ONLY ${quoteIdent(key.slice(0, dot))}.${quoteIdent(key.slice(dot + 1))}`);
+        const result = await client.query(`SELECT count(*) AS rows FROM ONLY ${name}`);
         counts[key] = Number(result.rows[0].rows);
       }
       return counts;

@@ -211,7 +211,8 @@ export class LockService implements OnApplicationBootstrap, BeforeApplicationShu
     let irrevocable = false;
     this.held.set(operationId, {
       cancel: () => {
-        if (irrevocable) return;
+        // the request reaches the holder twice (directly and through NOTIFY): act once
+        if (irrevocable || abort.signal.aborted) return;
         this.logger.warn(`${type} ${operationId} cancelled`);
         abort.abort(new OperationCancelledError());
       },
