@@ -86,14 +86,18 @@ export class BackupRunner {
       partial = await this.storage.createPartial(finalPath + PARTIAL_SUFFIX);
       snapshot = await this.database.openSnapshot();
       const connection = pgConnection(this.options.databaseUrl, dumpSessionName(backup.id));
-      stages = this.pipeline.encoders(context.format);
-      child = this.processes.spawn(context.tools.pgDump, pgDumpArgs(connection.dbnameArg, this.options.schema, snapshot.id), { env: connection.env });
+      const dumpArgs = pgDumpArgs(connection.dbnameArg, this.options.schema, snapshot.id);
+      const encoded = this.pipeline.encodeOutputOf(context.format, () => {
+        child = this.processes.spawn(context.tools.pgDump, dumpArgs, { env: connection.env });
+        return child.stdout!;
+      });
+      stages = encoded.stages;
       const meter = hashingTap(hash, (n) => operation.reportBytes((bytes += n)));
       // counted in the dump's own snapshot while pg_dump streams
       const [rowCounts] = await Promise.all([
         snapshot.rowCounts(this.options.exactCountMaxBytes ?? DEFAULT_EXACT_COUNT_MAX_BYTES),
-        pipeline([child.stdout!, ...stages.map((stage) => stage.stream), meter, partial.stream], { signal: operation.signal }),
-        child.completion,
+        pipeline([...encoded.streams, meter, partial.stream], { signal: operation.signal }),
+        child!.completion, // encodeOutputOf started it
         ...stages.map((stage) => stage.completion),
       ]);
       await snapshot.close();

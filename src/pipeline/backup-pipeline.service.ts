@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Duplex } from 'node:stream';
+import { Duplex, Readable, Writable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import { AgeDecryptStream, AgeEncryptStream, recipientString } from '../crypto/age';
 import { ProcessRepository } from '../infra/process/process.repository';
@@ -9,7 +9,12 @@ import { BackupFormat, Compression, DEFAULT_LEVELS } from './backup-format';
 /** One transform of the backup stream, with the way to know it succeeded and to stop it. */
 export interface PipelineStage {
   readonly name: 'compress' | 'encrypt' | 'decrypt' | 'decompress';
-  readonly stream: Duplex;
+  readonly stream: Duplex | Readable;
+  /** A child stage whose output is handed to the next process: Node writes `input`, and `output` (= `stream`) is not Node's to read. */
+  readonly input?: Writable;
+  readonly output?: Readable;
+  /** A child stage that was given the producer's stdout as its own stdin (fd-to-fd). */
+  readonly readsProducer?: true;
   /** Settles when a child process behind the stage exits; resolves at once for in-process stages. */
   readonly completion: Promise<void>;
   kill(): void;
@@ -43,18 +48,46 @@ export class BackupPipeline {
     return { recipients: recipients.flatMap((r) => (r.kind === 'x25519' ? [recipientString(r.publicKey)] : [])) };
   }
 
-  encoders(format: BackupFormat): PipelineStage[] {
-    const stages: PipelineStage[] = [];
-    if (format.compression !== 'none') stages.push(this.compressor(format.compression));
-    if (format.encrypted) {
-      const recipients = this.options.encryption?.recipients ?? [];
-      if (!recipients.length) throw new EncryptionNotConfiguredException('encryption is not configured');
-      stages.push(inProcess('encrypt', new AgeEncryptStream(recipients)));
+  /**
+   * The streams Node pipes to the file when encoding a child's output (pg_dump's): zstd takes
+   * that stdout as its own stdin, fd-to-fd, so Node only carries the compressed bytes.
+   */
+  encodeOutputOf(format: BackupFormat, startProducer: () => Readable): { streams: Array<Duplex | Readable>; stages: PipelineStage[] } {
+    let producer: Readable | undefined;
+    const start = () => (producer ??= startProducer());
+    const stages = this.encoders(format, start);
+    const handedOver = stages[0]?.readsProducer === true;
+    return { streams: [...(handedOver ? [] : [start()]), ...stages.map((stage) => stage.stream)], stages };
+  }
+
+  /**
+   * Decoding for a child process that reads the whole dump (pg_restore): when zstd is the last
+   * stage its stdout is `output`, to be handed to that child fd-to-fd, and Node pipes `streams`
+   * only as far as zstd's stdin. Otherwise `output` is null and `streams` end with the decoded bytes.
+   */
+  decodeForProcess(source: Readable, format: BackupFormat): { streams: Array<Readable | Writable>; output: Readable | null; stages: PipelineStage[] } {
+    const stages = this.decoders(format, { handOverOutput: true });
+    const last = stages.at(-1);
+    if (last?.output) {
+      return { streams: [source, ...stages.slice(0, -1).map((s) => s.stream), last.input!], output: last.output, stages };
     }
+    return { streams: [source, ...stages.map((s) => s.stream)], output: null, stages };
+  }
+
+  /**
+   * `startProducer`, when given, is called once the stages are known to be buildable; if zstd is
+   * the first stage it reads the producer's stdout directly.
+   */
+  encoders(format: BackupFormat, startProducer?: () => Readable): PipelineStage[] {
+    const recipients = this.options.encryption?.recipients ?? [];
+    if (format.encrypted && !recipients.length) throw new EncryptionNotConfiguredException('encryption is not configured');
+    const stages: PipelineStage[] = [];
+    if (format.compression !== 'none') stages.push(this.compressor(format.compression, startProducer));
+    if (format.encrypted) stages.push(inProcess('encrypt', new AgeEncryptStream(recipients)));
     return stages;
   }
 
-  decoders(format: BackupFormat): PipelineStage[] {
+  decoders(format: BackupFormat, { handOverOutput = false } = {}): PipelineStage[] {
     const stages: PipelineStage[] = [];
     if (format.encrypted) {
       const identities = this.options.encryption?.identities ?? [];
@@ -65,24 +98,26 @@ export class BackupPipeline {
       }
       stages.push(inProcess('decrypt', new AgeDecryptStream(identities)));
     }
-    if (format.compression !== 'none') stages.push(this.decompressor(format.compression));
+    if (format.compression !== 'none') stages.push(this.decompressor(format.compression, handOverOutput));
     return stages;
   }
 
-  private compressor(compression: Exclude<Compression, 'none'>): PipelineStage {
+  /** With a producer, zstd reads the producer's stdout directly (fd-to-fd) and its stage's stream is its stdout alone. */
+  private compressor(compression: Exclude<Compression, 'none'>, startProducer?: () => Readable): PipelineStage {
     const level = this.options.compressionLevel ?? DEFAULT_LEVELS[compression];
     if (compression === 'gzip') return inProcess('compress', createGzip({ level: Math.min(level, 9) }));
-    return this.childStage('compress', ['-q', '-c', `-${level}`, '-T0']);
+    const child = this.processes.spawn('zstd', ['-q', '-c', `-${level}`, '-T0'], { env: { PATH: process.env.PATH }, stdin: startProducer?.() ?? true });
+    const stage = { name: 'compress' as const, completion: child.completion, kill: child.kill };
+    if (startProducer) return { ...stage, stream: child.stdout!, readsProducer: true };
+    return { ...stage, stream: Duplex.from({ writable: child.stdin!, readable: child.stdout! }) };
   }
 
-  private decompressor(compression: Exclude<Compression, 'none'>): PipelineStage {
+  private decompressor(compression: Exclude<Compression, 'none'>, handOverOutput: boolean): PipelineStage {
     if (compression === 'gzip') return inProcess('decompress', createGunzip());
-    return this.childStage('decompress', ['-q', '-d', '-c']);
-  }
-
-  private childStage(name: PipelineStage['name'], args: string[]): PipelineStage {
-    const child = this.processes.spawn('zstd', args, { env: { PATH: process.env.PATH }, stdin: true });
-    return { name, stream: Duplex.from({ writable: child.stdin!, readable: child.stdout! }), completion: child.completion, kill: child.kill };
+    const child = this.processes.spawn('zstd', ['-q', '-d', '-c'], { env: { PATH: process.env.PATH }, stdin: true });
+    const stage = { name: 'decompress' as const, completion: child.completion, kill: child.kill };
+    if (handOverOutput) return { ...stage, stream: child.stdout!, input: child.stdin!, output: child.stdout! };
+    return { ...stage, stream: Duplex.from({ writable: child.stdin!, readable: child.stdout! }) };
   }
 }
 

@@ -63,13 +63,12 @@ export class RestoreRunner {
         stdin: true,
         stdout: false,
       });
-      stages = this.backupPipeline.decoders({ compression: backup.compression as Compression, encrypted: backup.encrypted });
-      script = this.processes.spawn(tools.pgRestore, pgRestoreScriptArgs(), { env: { PATH: process.env.PATH }, stdin: true });
-      // file → decrypt → decompress → pg_restore; its script → psql
-      const decoded = Promise.all([
-        pipeline([source.open(), ...stages.map((s) => s.stream), childStdinSink(script.stdin!)], { signal: operation.signal }),
-        ...stages.map((s) => s.completion),
-      ]).then(() => undefined);
+      // file → decrypt → decompress → pg_restore (zstd hands its output to pg_restore fd-to-fd); its script → psql
+      const decoding = this.backupPipeline.decodeForProcess(source.open(), { compression: backup.compression as Compression, encrypted: backup.encrypted });
+      stages = decoding.stages;
+      script = this.processes.spawn(tools.pgRestore, pgRestoreScriptArgs(), { env: { PATH: process.env.PATH }, stdin: decoding.output ?? true });
+      const feed = decoding.output ? decoding.streams : [...decoding.streams, childStdinSink(script.stdin!)];
+      const decoded = Promise.all([pipeline(feed, { signal: operation.signal }), ...stages.map((s) => s.completion)]).then(() => undefined);
       decoded.catch(() => undefined); // awaited by restoreInput before the COMMIT
       const wipe = target ? '' : wipeDatabaseSql(this.options.schema);
       const input = Readable.from(restoreInput(wipe, script, operation, decoded, { irrevocableCommit: !target }));

@@ -256,3 +256,44 @@ describe('BackupPipeline.describeEncryption', () => {
     assert.equal(pipeline.describeEncryption({ compression: 'zstd', encrypted: false }), undefined);
   });
 });
+
+describe('BackupPipeline with real child processes (fd-to-fd)', { timeout: 20_000 }, () => {
+  const processes = new ProcessRepository();
+  const pipeline = new BackupPipeline({} as PgBackupOptions, processes);
+  const env = { PATH: process.env.PATH };
+  // 8 MB of text from a child: what pg_dump would write
+  const producerScript = 'i=0; while [ $i -lt 2000 ]; do printf "%04096d\\n" $i; i=$((i+1)); done';
+  const expected = Buffer.concat(Array.from({ length: 2000 }, (_, i) => Buffer.from(`${String(i).padStart(4096, '0')}\n`)));
+
+  it('hands the producer’s stdout to zstd: Node reads only the compressed frame, which decodes to every byte', async () => {
+    let producer: ReturnType<ProcessRepository['spawn']> | undefined;
+    const encoded = pipeline.encodeOutputOf({ compression: 'zstd', encrypted: false }, () => {
+      producer = processes.spawn('sh', ['-c', producerScript], { env });
+      return producer.stdout!;
+    });
+    assert.ok(producer!.stdout!.destroyed, "Node's end of the producer's stdout is closed: zstd alone reads it");
+    assert.equal(encoded.streams.length, 1, 'Node starts at zstd’s output');
+
+    const out = new CollectingWritable();
+    await Promise.all([streamPipeline([...encoded.streams, out]), producer!.completion, ...encoded.stages.map((s) => s.completion)]);
+    assert.ok(out.bytes.length < expected.length / 20, `compressed: ${out.bytes.length} bytes for ${expected.length}`);
+
+    const decoding = pipeline.decodeForProcess(Readable.from([out.bytes]), { compression: 'zstd', encrypted: false });
+    assert.ok(decoding.output, 'zstd -d hands its output on');
+    const consumer = processes.spawn('wc', ['-c'], { env, stdin: decoding.output });
+    const counted = new CollectingWritable();
+    await Promise.all([streamPipeline(decoding.streams), streamPipeline(consumer.stdout!, counted), consumer.completion, ...decoding.stages.map((s) => s.completion)]);
+    assert.equal(Number(counted.bytes.toString().trim()), expected.length, 'the consumer read every decoded byte');
+  });
+
+  it('fails the producer when zstd dies: no reader is left on its stdout', async () => {
+    let producer: ReturnType<ProcessRepository['spawn']> | undefined;
+    const encoded = pipeline.encodeOutputOf({ compression: 'zstd', encrypted: false }, () => {
+      producer = processes.spawn('sh', ['-c', `${producerScript}; ${producerScript}`], { env });
+      return producer.stdout!;
+    });
+    encoded.stages[0].kill();
+    await assert.rejects(encoded.stages[0].completion, /SIGKILL/);
+    await assert.rejects(within(producer!.completion, 5000, 'the producer to stop'), /exited with code|SIGPIPE/);
+  });
+});

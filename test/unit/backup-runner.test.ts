@@ -198,7 +198,7 @@ describe('BackupRunner.run', { timeout: 10_000 }, () => {
       encryption: undefined,
     });
     assert.equal(h.snapshotClose.mock.callCount(), 1, "the dump's snapshot transaction is closed");
-    assert.deepEqual(h.pipeline.encoders.mock.calls[0].arguments, [context.format], 'the stages are those of the context format');
+    assert.deepEqual(h.pipeline.encoders.mock.calls[0].arguments[0], context.format, 'the stages are those of the context format');
     assert.deepEqual(h.pipeline.describeEncryption.mock.calls[0].arguments, [context.format]);
     assert.deepEqual(h.partial.stream.bytes, all, 'the partial file received exactly the dump');
     assert.equal(reportBytes.mock.calls.at(-1)?.arguments[0], all.length, 'progress reaches the total');
@@ -374,7 +374,7 @@ describe('BackupRunner.run through encoder stages', { timeout: 10_000 }, () => {
     assert.notEqual(row.sha256, createHash('sha256').update(input).digest('hex'));
     assert.equal(row.sizeBytes, output.length);
     assert.equal(reportBytes.mock.calls.at(-1)?.arguments[0], output.length, 'progress counts bytes written to the file');
-    assert.deepEqual(h.pipeline.encoders.mock.calls[0].arguments, [format]);
+    assert.deepEqual(h.pipeline.encoders.mock.calls[0].arguments[0], format);
     assert.equal(stage.kill.mock.callCount(), 0, 'a stage that succeeded is not killed');
     assert.deepEqual(h.log, ['spawn', 'commit', 'rename', 'manifest']);
   });

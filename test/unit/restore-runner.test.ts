@@ -239,7 +239,7 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
     assert.equal(restoreCall.arguments[2].stdin, true);
     assert.deepEqual(h.storage.openRead.mock.calls.map((c) => c.arguments[0]), [`/var/backups/pg/${h.backup.filename}`]);
     assert.deepEqual(script.stdin.bytes, Buffer.concat(FILE), 'the backup file reaches pg_restore');
-    assert.deepEqual(h.pipeline.decoders.mock.calls[0].arguments, [{ compression: 'none', encrypted: false }]);
+    assert.deepEqual(h.pipeline.decoders.mock.calls[0].arguments, [{ compression: 'none', encrypted: false }, { handOverOutput: true }]);
   });
 
   it('feeds pg_restore through the decoder stages of the backup format', async () => {
@@ -253,7 +253,7 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
 
     await h.runner.run('r-3', backup, h.source, operation().handle);
 
-    assert.deepEqual(h.pipeline.decoders.mock.calls[0].arguments, [{ compression: 'zstd', encrypted: true }]);
+    assert.deepEqual(h.pipeline.decoders.mock.calls[0].arguments, [{ compression: 'zstd', encrypted: true }, { handOverOutput: true }]);
     assert.deepEqual(script.stdin.bytes, unmask(Buffer.concat(FILE)), 'pg_restore reads the decoded file');
     assert.ok(h.psqlStdin.bytes.toString().endsWith('COMMIT;\n\n'), 'committed once everything succeeded');
   });

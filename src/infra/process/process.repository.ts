@@ -18,8 +18,11 @@ export class ProcessFailedError extends Error {
 
 export interface SpawnOptions {
   env: NodeJS.ProcessEnv;
-  /** stdin is a pipe when true, /dev/null otherwise. */
-  stdin?: boolean;
+  /**
+   * stdin is a pipe when true, /dev/null when false or absent. Another child's stdout is handed
+   * over fd-to-fd: the bytes go from one process to the other without passing through Node.
+   */
+  stdin?: boolean | Readable;
   /** stdout is a pipe when true (the default), /dev/null otherwise. */
   stdout?: boolean;
 }
@@ -39,10 +42,13 @@ export interface ChildProcessHandle {
 @Injectable()
 export class ProcessRepository {
   spawn(command: string, args: string[], options: SpawnOptions): ChildProcessHandle {
+    const handedOver = options.stdin instanceof Readable ? options.stdin : undefined;
     const child = spawn(command, args, {
       env: options.env,
-      stdio: [options.stdin ? 'pipe' : 'ignore', options.stdout === false ? 'ignore' : 'pipe', 'pipe'],
+      stdio: [handedOver ?? (options.stdin ? 'pipe' : 'ignore'), options.stdout === false ? 'ignore' : 'pipe', 'pipe'],
     });
+    // Node must not read what is now the child's input; nothing was read yet (same tick).
+    handedOver?.destroy();
     let stderr = '';
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => {

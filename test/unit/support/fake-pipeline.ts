@@ -1,5 +1,5 @@
 import { Mock, mock } from 'node:test';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { BackupFormat, Compression } from '../../../src/pipeline/backup-format';
 import { BackupPipeline, PipelineStage } from '../../../src/pipeline/backup-pipeline.service';
 
@@ -12,8 +12,11 @@ export function fakePipeline() {
   const fake = {
     formatFor: mock.fn((compression: Compression): BackupFormat => ({ compression, encrypted: false })),
     describeEncryption: mock.fn((_format: BackupFormat): ReturnType<BackupPipeline['describeEncryption']> => undefined),
-    encoders: mock.fn((_format: BackupFormat): PipelineStage[] => []),
-    decoders: mock.fn((_format: BackupFormat): PipelineStage[] => []),
+    encoders: mock.fn((_format: BackupFormat, _startProducer?: () => Readable): PipelineStage[] => []),
+    decoders: mock.fn((_format: BackupFormat, _options?: { handOverOutput?: boolean }): PipelineStage[] => []),
+    // the real joining logic, over the fake stages
+    encodeOutputOf: (...args: Parameters<BackupPipeline['encodeOutputOf']>) => BackupPipeline.prototype.encodeOutputOf.apply(fake, args),
+    decodeForProcess: (...args: Parameters<BackupPipeline['decodeForProcess']>) => BackupPipeline.prototype.decodeForProcess.apply(fake, args),
     asPipeline: () => fake as unknown as BackupPipeline,
   };
   return fake;
