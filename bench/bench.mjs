@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // npm run bench [-- --scale 1 --runs 3]      the full measurement (~1 GB database, 3 runs)
 // npm run bench -- --quick                    a smoke run: --scale 0.1 --runs 1
+// npm run bench -- --only backups,restores     some phases only (backups, restores, drills, latency)
+// BENCH_SERVER_NODE_ARGS='--cpu-prof'          extra node flags for the servers (profiling)
 //
 // Measures our backup and restore next to pg_dump/pg_restore on a database it generates, against
 // a PostgreSQL cluster it starts, in one run: every phase starts with one discarded warm-up round,
@@ -11,7 +13,7 @@
 import autocannon from 'autocannon';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,6 +28,8 @@ const arg = (name, fallback) => {
 const QUICK = process.argv.includes('--quick');
 const SCALE = arg('scale', QUICK ? 0.1 : 1);
 const RUNS = arg('runs', QUICK ? 1 : 3);
+const onlyIndex = process.argv.indexOf('--only');
+const PHASES = new Set(onlyIndex > 0 ? process.argv[onlyIndex + 1].split(',') : ['backups', 'restores', 'drills', 'latency']);
 const CORES = cpus().length;
 /** The latency phase: concurrent connections, seconds of load per route and situation, history rows. */
 const CONNECTIONS = 50;
@@ -130,7 +134,7 @@ function token(secret) {
 async function startServer(pg, backupDir, env = {}) {
   const port = await freePort();
   const secret = 'bench-secret-0123456789';
-  const child = spawn(process.execPath, [join(root, 'dist/src/main.js')], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), join(root, 'dist/src/main.js')], {
     env: { ...process.env, DATABASE_URL: pg.url('bench'), PORT: String(port), BACKUP_DIR: backupDir, JWT_SECRET: secret, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -430,7 +434,7 @@ async function main() {
 
     // ---- backups: the reference dumps and ours
     const fdDir = join(work, 'fd');
-    await rounds([
+    if (PHASES.has('backups')) await rounds([
       contender('backup', 'dumpFc', 'pg_dump -Fc', shellDump(`pg_dump ${conn} -Fc -f ${work}/fc.dump bench`, `${work}/fc.dump`)),
       contender('backup', 'dumpZ0', 'pg_dump -Fc -Z0 (the floor)', shellDump(`pg_dump ${conn} -Fc -Z0 -f ${work}/z0.dump bench`, `${work}/z0.dump`)),
       contender('backup', 'dumpGzip', 'pg_dump | gzip (plain format)', shellDump(`pg_dump ${conn} bench | gzip > ${work}/plain.sql.gz`, `${work}/plain.sql.gz`)),
@@ -445,7 +449,7 @@ async function main() {
     // ---- restores: pg_restore of the -Fc file into a fresh database, ours through the API
     const last = await server.backup();
     const fresh = () => { pg.psql('drop database if exists restored'); pg.psql('create database restored'); };
-    await rounds([
+    if (PHASES.has('restores')) await rounds([
       contender('restore', 'restoreRef', 'pg_restore -1 -e (of -Fc)', () => { fresh(); return { seconds: timeShell(`pg_restore ${conn} -d restored --single-transaction --exit-on-error ${work}/fc.dump`) }; }),
       contender('restore', 'restoreRefJ', `pg_restore -j ${CORES} -e (of -Fc)`, () => { fresh(); return { seconds: timeShell(`pg_restore ${conn} -d restored -j ${CORES} --exit-on-error ${work}/fc.dump`) }; }),
       contender('restore', 'oursRestore', 'our restore (safety backup off)', ours(server, 'restore', 'restore', () => server.restore(last.id, false))),
@@ -455,7 +459,7 @@ async function main() {
 
     // ---- drills (scratch database, restore, count, drop)
     const drill = { seconds: [], restoreSeconds: [], exactTables: 0 };
-    for (let i = 0; i < RUNS; i++) {
+    for (let i = 0; PHASES.has('drills') && i < RUNS; i++) {
       const d = await server.drill(last.id);
       if (!d.ok) throw new Error(`drill failed: ${d.error}`);
       drill.seconds.push(d.durationMs / 1000);
@@ -467,20 +471,24 @@ async function main() {
     console.log('CPU profiles…');
     const cpu = {};
     const apiRun = (srv, start) => async (track) => { track(srv.pid); const r = await start(); if (r.status !== 'completed') throw new Error(r.error); };
-    cpu['pg_dump -Fc -Z0'] = await cpuProfile(pg, monitor, (track) => spawnTimed('pg_dump', [...connArgs, '-Fc', '-Z0', '-f', `${work}/z0.dump`, 'bench'], track));
-    cpu['our backup (defaults)'] = await cpuProfile(pg, monitor, apiRun(server, () => server.backup()));
-    cpu['our backup, age-encrypted'] = await cpuProfile(pg, monitor, apiRun(encrypted, () => encrypted.backup()));
-    fresh();
-    cpu['pg_restore -1 -e'] = await cpuProfile(pg, monitor, (track) => spawnTimed('pg_restore', [...connArgs, '-d', 'restored', '--single-transaction', '--exit-on-error', `${work}/fc.dump`], track));
-    pg.psql('drop database if exists restored');
-    cpu['our restore (safety off)'] = await cpuProfile(pg, monitor, apiRun(server, () => server.restore(last.id, false)));
+    if (PHASES.has('backups')) {
+      cpu['pg_dump -Fc -Z0'] = await cpuProfile(pg, monitor, (track) => spawnTimed('pg_dump', [...connArgs, '-Fc', '-Z0', '-f', `${work}/z0.dump`, 'bench'], track));
+      cpu['our backup (defaults)'] = await cpuProfile(pg, monitor, apiRun(server, () => server.backup()));
+      cpu['our backup, age-encrypted'] = await cpuProfile(pg, monitor, apiRun(encrypted, () => encrypted.backup()));
+    }
+    if (PHASES.has('restores')) {
+      fresh();
+      cpu['pg_restore -1 -e'] = await cpuProfile(pg, monitor, (track) => spawnTimed('pg_restore', [...connArgs, '-d', 'restored', '--single-transaction', '--exit-on-error', `${work}/fc.dump`], track));
+      pg.psql('drop database if exists restored');
+      cpu['our restore (safety off)'] = await cpuProfile(pg, monitor, apiRun(server, () => server.restore(last.id, false)));
+    }
 
     // ---- API latency with HISTORY_ROWS rows in the history: idle, then while backups run
     console.log(`latency: ${CONNECTIONS} connections, ${LOAD_SECONDS} s per route and situation…`);
     insertHistory(pg, last.id);
     const latency = { connections: CONNECTIONS, seconds: LOAD_SECONDS, historyRows: (await (await fetch(`${server.base}/backups?limit=1`, { headers: server.headers })).json()).total, routes: {} };
     try {
-      for (const path of ['/backups', '/operations/current']) {
+      for (const path of PHASES.has('latency') ? ['/backups', '/operations/current'] : []) {
         latency.routes[`GET ${path}`] = {
           idle: await load(pg, monitor, server, path),
           duringBackup: await whileBackingUp(server, () => load(pg, monitor, server, path)),
@@ -510,7 +518,7 @@ async function main() {
     };
     console.log('\n| what | time, median (min–max) | size | vs the references |\n|---|---|---|---|');
     for (const [name, f] of Object.entries(figures)) console.log(`| ${f.label} | ${fmt(f.seconds)} | ${f.sizeBytes ? mb(f.sizeBytes) : ''} | ${vs(name)} |`);
-    console.log(`| our drill (scratch database, restore, count, drop) | ${fmt(drill.seconds)} | | restore part ${fmt(drill.restoreSeconds)}; ${drill.exactTables} tables compared exactly |`);
+    if (drill.seconds.length) console.log(`| our drill (scratch database, restore, count, drop) | ${fmt(drill.seconds)} | | restore part ${fmt(drill.restoreSeconds)}; ${drill.exactTables} tables compared exactly |`);
     console.log(`\npeak server RSS (sampled every ${SAMPLE_MS} ms; ${mb(peaks.idleAtStart)} idle after start): backup ${mb(peaks.backup)}, encrypted backup ${mb(peaks.backupEncrypted)}, restore ${mb(peaks.restore)}, restore with safety backup ${mb(peaks.restoreWithSafety)}`);
 
     console.log(`\nCPU seconds per process, one run each (utime+stime from /proc every ${SAMPLE_MS} ms; "of wall" 1.00 = one core busy throughout)`);
@@ -531,13 +539,17 @@ async function main() {
     }
 
     const targets = [
-      target('backup (defaults) ≤ 1.25× pg_dump -Fc -Z0 time', m('ours') / m('dumpZ0'), '<=', 1.25, '×'),
-      target('backup (defaults) ≥ 4× faster than pg_dump -Fc', m('dumpFc') / m('ours'), '>=', 4, '×'),
-      target('backup (defaults) file ≤ pg_dump -Fc file', size('ours') / size('dumpFc'), '<=', 1, '×'),
-      target('encrypted backup ≤ 1.35× pg_dump -Fc -Z0 time', m('oursEncrypted') / m('dumpZ0'), '<=', 1.35, '×'),
-      target('restore (safety backup off) ≤ 1.1× pg_restore -1', m('oursRestore') / m('restoreRef'), '<=', 1.1, '×'),
-      target('peak server RSS during backup ≤ 150 MB', Math.max(peaks.backup, peaks.backupEncrypted) / 1e6, '<=', 150, ' MB'),
-      target('peak server RSS during restore ≤ 150 MB', Math.max(peaks.restore, peaks.restoreWithSafety) / 1e6, '<=', 150, ' MB'),
+      ...(PHASES.has('backups') ? [
+        target('backup (defaults) ≤ 1.25× pg_dump -Fc -Z0 time', m('ours') / m('dumpZ0'), '<=', 1.25, '×'),
+        target('backup (defaults) ≥ 4× faster than pg_dump -Fc', m('dumpFc') / m('ours'), '>=', 4, '×'),
+        target('backup (defaults) file ≤ pg_dump -Fc file', size('ours') / size('dumpFc'), '<=', 1, '×'),
+        target('encrypted backup ≤ 1.35× pg_dump -Fc -Z0 time', m('oursEncrypted') / m('dumpZ0'), '<=', 1.35, '×'),
+        target('peak server RSS during backup ≤ 150 MB', Math.max(peaks.backup, peaks.backupEncrypted) / 1e6, '<=', 150, ' MB'),
+      ] : []),
+      ...(PHASES.has('restores') ? [
+        target('restore (safety backup off) ≤ 1.1× pg_restore -1', m('oursRestore') / m('restoreRef'), '<=', 1.1, '×'),
+        target('peak server RSS during restore ≤ 150 MB', Math.max(peaks.restore, peaks.restoreWithSafety) / 1e6, '<=', 150, ' MB'),
+      ] : []),
       ...Object.entries(latency.routes).map(([route, r]) => target(`${route} p99 < 50 ms, ${CONNECTIONS} connections, during a backup`, r.duringBackup.p99Ms, '<', 50, ' ms')),
     ];
     console.log('\ntargets');
@@ -552,7 +564,7 @@ async function main() {
         zstd: firstLine('zstd', ['--version'])?.replace(/\*/g, '').trim(), gzip: firstLine('gzip', ['--version']),
         autocannon: JSON.parse(readFileSync(join(root, 'node_modules/autocannon/package.json'), 'utf8')).version,
       },
-      scale: SCALE, databaseBytes: dbBytes, runs: RUNS,
+      scale: SCALE, databaseBytes: dbBytes, runs: RUNS, phases: [...PHASES],
       figures, drill, peakRssBytes: peaks, cpu, latency, targets,
     };
     writeFileSync(OUT, JSON.stringify(results, null, 2) + '\n');

@@ -4,7 +4,7 @@ import { TarArchive } from 'archiver';
 import { createHash, Hash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { Repository } from 'typeorm';
 import { InsufficientStorageException, OperationCancelledError } from '../common/exceptions';
 import { APPLICATION_NAME } from '../database/data-source';
@@ -19,7 +19,7 @@ import { BackupEvents } from '../events/backup-events';
 import { OperationHandle } from '../lock/lock.service';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { BackupFormat, Compression } from '../pipeline/backup-format';
-import { BackupPipeline, PipelineStage } from '../pipeline/backup-pipeline.service';
+import { BackupPipeline, StageProcess } from '../pipeline/backup-pipeline.service';
 import { PRODUCT_VERSION } from '../product-version';
 import { BackupHistory } from './backup-history.entity';
 import { BackupIntegrityService } from './backup-integrity.service';
@@ -27,6 +27,7 @@ import { sha256Of } from './backup-locations';
 import { backupDirs, backupPath, filesPartName, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupCopy, BackupFilesPart, BackupStatus } from './backup.types';
 
+const PROGRESS_POLL_MS = 500;
 /** Compressed custom dumps of typical data come out well under half the table size. */
 const COMPRESSED_SIZE_RATIO = 0.5;
 /** Tables up to this size are counted exactly at backup time (a drill compares the counts). */
@@ -73,44 +74,56 @@ export class BackupRunner {
     return { server, tools, format: this.pipeline.formatFor(compression) };
   }
 
-  /** pg_dump → compress → encrypt → SHA-256 → file; records the outcome on the backup's row; never throws. */
+  /** pg_dump → compress → encrypt → file → fsync → SHA-256 → rename; records the outcome on the backup's row; never throws. */
   async run(backup: BackupHistory, context: DumpContext, operation: OperationHandle, { verify = false } = {}): Promise<BackupHistory> {
     const finalPath = backupPath(this.options.backupDir, backup.filename);
-    const hash = createHash('sha256');
-    let bytes = 0;
     let partial: PartialFile | undefined;
     let child: ChildProcessHandle | undefined;
-    let stages: PipelineStage[] = [];
+    let stages: StageProcess[] = [];
     let snapshot: DumpSnapshot | undefined;
+    let progress: NodeJS.Timeout | undefined;
     try {
       partial = await this.storage.createPartial(finalPath + PARTIAL_SUFFIX);
       snapshot = await this.database.openSnapshot();
       const connection = pgConnection(this.options.databaseUrl, dumpSessionName(backup.id));
       const dumpArgs = pgDumpArgs(connection.dbnameArg, this.options.schema, snapshot.id);
-      const encoded = this.pipeline.encodeOutputOf(context.format, () => {
-        child = this.processes.spawn(context.tools.pgDump, dumpArgs, { env: connection.env });
-        return child.stdout!;
-      });
+      const encoded = this.pipeline.encodeOutputOf(
+        context.format,
+        () => {
+          child = this.processes.spawn(context.tools.pgDump, dumpArgs, { env: connection.env });
+          return child.stdout!;
+        },
+        partial.fd,
+      );
       stages = encoded.stages;
-      const meter = hashingTap(hash, (n) => operation.reportBytes((bytes += n)));
+      const file = partial;
+      progress = setInterval(() => void this.storage.size(file.path).then((n) => operation.reportBytes(n ?? 0), () => undefined), PROGRESS_POLL_MS);
+      // with zstd writing the file itself, Node's stream is ended unwritten (zstd has its own descriptor)
+      const written = encoded.streams.length ? pipeline([...encoded.streams, file.stream], { signal: operation.signal }) : finished(file.stream.end());
       // counted in the dump's own snapshot while pg_dump streams
-      const [rowCounts] = await Promise.all([
-        snapshot.rowCounts(this.options.exactCountMaxBytes ?? DEFAULT_EXACT_COUNT_MAX_BYTES),
-        pipeline([...encoded.streams, meter, partial.stream], { signal: operation.signal }),
-        child!.completion, // encodeOutputOf started it
-        ...stages.map((stage) => stage.completion),
-      ]);
+      const [rowCounts] = await untilAborted(
+        operation.signal,
+        Promise.all([
+          snapshot.rowCounts(this.options.exactCountMaxBytes ?? DEFAULT_EXACT_COUNT_MAX_BYTES),
+          written,
+          child!.completion, // encodeOutputOf started it
+          ...stages.map((stage) => stage.completion),
+        ]),
+      );
+      clearInterval(progress);
       await snapshot.close();
       snapshot = undefined;
       await partial.commit();
+      const { sha256, size } = await this.storage.sha256(partial.path);
+      operation.reportBytes(size);
       await this.storage.renameDurably(partial.path, finalPath);
       partial = undefined;
 
       const finishedAt = new Date();
       Object.assign(backup, {
         status: BackupStatus.Completed,
-        sizeBytes: bytes,
-        sha256: hash.digest('hex'),
+        sizeBytes: size,
+        sha256,
         finishedAt,
         durationMs: finishedAt.getTime() - backup.createdAt.getTime(),
         metadata: {
@@ -141,6 +154,7 @@ export class BackupRunner {
       this.events.emit('backup.completed', { backup: saved });
       return saved;
     } catch (error) {
+      clearInterval(progress);
       child?.kill();
       for (const stage of stages) stage.kill();
       // a pg_dump session waiting for a table lock outlives its killed client until it gets the lock
@@ -259,6 +273,18 @@ export class BackupRunner {
       return [{ storage: 's3', location, state: 'failed', error: (error as Error).message, at }];
     }
   }
+}
+
+/** `work`, unless `signal` aborts first: then its reason. */
+function untilAborted<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
+  work.catch(() => undefined); // its failure after an abort is no news
+  if (signal.aborted) return Promise.reject(signal.reason);
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 /** application_name of a backup's pg_dump session. */

@@ -14,4 +14,4 @@ export function formatExtension(format: BackupFormat): string {
   return `.dump${COMPRESSION_EXTENSIONS[format.compression]}${format.encrypted ? '.age' : ''}`;
 }
 
-export const DEFAULT_LEVELS: Record<Compression, number> = { zstd: 3, gzip: 6, none: 0 };
+export const DEFAULT_LEVELS: Record<Compression, number> = { zstd: 1, gzip: 6, none: 0 };

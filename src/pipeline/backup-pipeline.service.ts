@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Duplex, Readable, Writable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import { AgeDecryptStream, AgeEncryptStream, recipientString } from '../crypto/age';
-import { ProcessRepository } from '../infra/process/process.repository';
+import { childStdinSink } from '../infra/process/child-stdin-sink';
+import { ChildProcessHandle, ProcessRepository, SpawnOptions } from '../infra/process/process.repository';
 import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { BackupFormat, Compression, DEFAULT_LEVELS } from './backup-format';
 
@@ -19,6 +20,9 @@ export interface PipelineStage {
   readonly completion: Promise<void>;
   kill(): void;
 }
+
+/** A stage as far as its process goes: whether it succeeded, and how to stop it. */
+export type StageProcess = Pick<PipelineStage, 'name' | 'completion' | 'kill'>;
 
 export class EncryptionNotConfiguredException extends Error {}
 
@@ -49,12 +53,18 @@ export class BackupPipeline {
   }
 
   /**
-   * The streams Node pipes to the file when encoding a child's output (pg_dump's): zstd takes
-   * that stdout as its own stdin, fd-to-fd, so Node only carries the compressed bytes.
+   * Encodes a child's output (pg_dump's) into the open file `fileFd`. zstd takes that stdout as
+   * its own stdin, fd-to-fd, and when nothing follows it (no encryption) writes the file itself:
+   * Node then carries no byte at all. `streams` is what Node must still pipe; the caller ends
+   * them in the file's stream (or, when empty, ends that stream unwritten).
    */
-  encodeOutputOf(format: BackupFormat, startProducer: () => Readable): { streams: Array<Duplex | Readable>; stages: PipelineStage[] } {
+  encodeOutputOf(format: BackupFormat, startProducer: () => Readable, fileFd: number): { streams: Array<Duplex | Readable>; stages: StageProcess[] } {
     let producer: Readable | undefined;
     const start = () => (producer ??= startProducer());
+    if (format.compression === 'zstd' && !format.encrypted) {
+      const zstd = this.zstdCompressor({ stdin: start(), stdout: fileFd });
+      return { streams: [], stages: [{ name: 'compress', completion: zstd.completion, kill: zstd.kill }] };
+    }
     const stages = this.encoders(format, start);
     const handedOver = stages[0]?.readsProducer === true;
     return { streams: [...(handedOver ? [] : [start()]), ...stages.map((stage) => stage.stream)], stages };
@@ -69,7 +79,8 @@ export class BackupPipeline {
     const stages = this.decoders(format, { handOverOutput: true });
     const last = stages.at(-1);
     if (last?.output) {
-      return { streams: [source, ...stages.slice(0, -1).map((s) => s.stream), last.input!], output: last.output, stages };
+      // zstd's exit status, not a broken pipe into it, says whether it read everything it needed
+      return { streams: [source, ...stages.slice(0, -1).map((s) => s.stream), childStdinSink(last.input!)], output: last.output, stages };
     }
     return { streams: [source, ...stages.map((s) => s.stream)], output: null, stages };
   }
@@ -106,10 +117,15 @@ export class BackupPipeline {
   private compressor(compression: Exclude<Compression, 'none'>, startProducer?: () => Readable): PipelineStage {
     const level = this.options.compressionLevel ?? DEFAULT_LEVELS[compression];
     if (compression === 'gzip') return inProcess('compress', createGzip({ level: Math.min(level, 9) }));
-    const child = this.processes.spawn('zstd', ['-q', '-c', `-${level}`, '-T0'], { env: { PATH: process.env.PATH }, stdin: startProducer?.() ?? true });
+    const child = this.zstdCompressor({ stdin: startProducer?.() ?? true });
     const stage = { name: 'compress' as const, completion: child.completion, kill: child.kill };
     if (startProducer) return { ...stage, stream: child.stdout!, readsProducer: true };
     return { ...stage, stream: Duplex.from({ writable: child.stdin!, readable: child.stdout! }) };
+  }
+
+  private zstdCompressor(io: Pick<SpawnOptions, 'stdin' | 'stdout'>): ChildProcessHandle {
+    const level = this.options.compressionLevel ?? DEFAULT_LEVELS.zstd;
+    return this.processes.spawn('zstd', ['-q', '-c', `-${level}`, '-T0'], { env: { PATH: process.env.PATH }, ...io });
   }
 
   private decompressor(compression: Exclude<Compression, 'none'>, handOverOutput: boolean): PipelineStage {

@@ -9,7 +9,7 @@ import { pgRestoreScriptArgs, psqlScriptArgs } from '../infra/process/pg-args';
 import { childStdinSink } from '../infra/process/child-stdin-sink';
 import { pgConnection } from '../infra/process/pg-connection';
 import { PgToolsRepository } from '../infra/process/pg-tools.repository';
-import { ChildProcessHandle, ProcessRepository } from '../infra/process/process.repository';
+import { ChildProcessHandle, isBrokenPipe, ProcessRepository } from '../infra/process/process.repository';
 import { OperationHandle } from '../lock/lock.service';
 import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { Compression } from '../pipeline/backup-format';
@@ -103,8 +103,10 @@ export async function* restoreInput(
     bytes += chunk.length;
     operation.reportBytes(bytes);
   }
-  await upstream;
-  await script.completion;
+  // the first real failure along the chain is the cause; a broken pipe only follows one
+  const outcomes = await Promise.allSettled([upstream, script.completion]);
+  const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+  if (failures.length) throw failures.find((failure) => !isBrokenPipe(failure)) ?? failures[0];
   if (irrevocableCommit) await operation.markIrrevocable();
   if (held) yield held;
 }

@@ -55,6 +55,7 @@ function fakePartial(path: string, log: string[], failWrites?: Error) {
   return {
     path,
     stream,
+    fd: 99,
     commit: mock.fn(async () => {
       log.push('commit');
     }),
@@ -99,6 +100,9 @@ function harness(setup: { failWrites?: Error; child?: FakeChild; stages?: Pipeli
       log.push('manifest');
     }),
     remove: mock.fn(async (_path: string) => undefined),
+    // the partial file is the collected stream
+    size: mock.fn(async (_path: string) => partial.stream.bytes.length),
+    sha256: mock.fn(async (_path: string) => ({ sha256: createHash('sha256').update(partial.stream.bytes).digest('hex'), size: partial.stream.bytes.length })),
   };
   const pipeline = fakePipeline();
   if (setup.stages) pipeline.encoders.mock.mockImplementation(() => setup.stages!);

@@ -289,6 +289,18 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
     assert.ok(!h.psqlStdin.bytes.toString().includes('COMMIT'));
   });
 
+  it("names pg_restore's error, not the SIGPIPE it caused upstream, when pg_restore stops reading", async () => {
+    const script = pgRestore(SCRIPT);
+    script.exit(1, 'pg_restore: error: input file does not appear to be a valid archive');
+    const decompress = fakeStage('decompress', { completion: 'pending' });
+    decompress.settle(new ProcessFailedError('zstd', null, 'SIGPIPE', ''));
+    const h = runHarness(script, () => [decompress]);
+
+    await assert.rejects(h.runner.run('r-6', { ...h.backup, compression: 'zstd' }, h.source, operation().handle), /does not appear to be a valid archive/);
+
+    assert.ok(!h.psqlStdin.bytes.toString().includes('COMMIT'));
+  });
+
   it('rejects, sends no COMMIT and kills both processes when pg_restore fails mid-way', async () => {
     const script = pgRestore(SCRIPT);
     script.exit(1, 'pg_restore: error: could not uncompress data: invalid distance too far back');

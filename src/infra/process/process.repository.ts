@@ -16,6 +16,13 @@ export class ProcessFailedError extends Error {
   }
 }
 
+/** A failure that only follows another: a process killed by SIGPIPE, or a write into a pipe whose reader is gone. */
+export function isBrokenPipe(error: unknown): boolean {
+  if (error instanceof ProcessFailedError) return error.signal === 'SIGPIPE';
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE';
+}
+
 export interface SpawnOptions {
   env: NodeJS.ProcessEnv;
   /**
@@ -23,8 +30,8 @@ export interface SpawnOptions {
    * over fd-to-fd: the bytes go from one process to the other without passing through Node.
    */
   stdin?: boolean | Readable;
-  /** stdout is a pipe when true (the default), /dev/null otherwise. */
-  stdout?: boolean;
+  /** stdout is a pipe when true (the default), /dev/null when false; a number is an open file the child writes itself. */
+  stdout?: boolean | number;
 }
 
 export interface ChildProcessHandle {
@@ -45,7 +52,7 @@ export class ProcessRepository {
     const handedOver = options.stdin instanceof Readable ? options.stdin : undefined;
     const child = spawn(command, args, {
       env: options.env,
-      stdio: [handedOver ?? (options.stdin ? 'pipe' : 'ignore'), options.stdout === false ? 'ignore' : 'pipe', 'pipe'],
+      stdio: [handedOver ?? (options.stdin ? 'pipe' : 'ignore'), typeof options.stdout === 'number' ? options.stdout : options.stdout === false ? 'ignore' : 'pipe', 'pipe'],
     });
     // Node must not read what is now the child's input; nothing was read yet (same tick).
     handedOver?.destroy();

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, ReadStream } from 'node:fs';
+import { createReadStream, ReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
@@ -8,6 +8,8 @@ import { Writable } from 'node:stream';
 export interface PartialFile {
   readonly path: string;
   readonly stream: Writable;
+  /** The open descriptor behind `stream`, for a child process to write the file itself (then end `stream` unwritten). */
+  readonly fd: number;
   /** fsyncs the file; call after the stream has finished. */
   commit(): Promise<void>;
   /** Destroys the stream and removes the file; never throws. */
@@ -24,14 +26,12 @@ export class StorageRepository {
 
   /** Creates `path` exclusively, mode 0600, and resolves once it is open (so failures surface before any work starts). */
   async createPartial(path: string): Promise<PartialFile> {
-    const stream = createWriteStream(path, { flags: 'wx', mode: 0o600 });
-    await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve());
-      stream.once('error', reject);
-    });
+    const handle = await fs.open(path, 'wx', 0o600);
+    const stream = handle.createWriteStream();
     return {
       path,
       stream,
+      fd: handle.fd,
       commit: async () => {
         // the stream has closed its descriptor; fsync flushes the file's data through any descriptor
         const handle = await fs.open(path, 'r+');
@@ -99,11 +99,23 @@ export class StorageRepository {
     await fs.rm(path, { force: true });
   }
 
-  /** SHA-256 (hex) of the file's bytes, read as a stream. */
-  async sha256(path: string): Promise<string> {
+  /** SHA-256 (hex) and size of the file's bytes, read through one reused buffer (no garbage per chunk). */
+  async sha256(path: string): Promise<{ sha256: string; size: number }> {
     const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-    return hash.digest('hex');
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    const handle = await fs.open(path, 'r');
+    let size = 0;
+    try {
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+        if (bytesRead === 0) break;
+        hash.update(buffer.subarray(0, bytesRead));
+        size += bytesRead;
+      }
+    } finally {
+      await handle.close();
+    }
+    return { sha256: hash.digest('hex'), size };
   }
 
   openRead(path: string): ReadStream {
