@@ -449,6 +449,7 @@ async function main() {
     // ---- restores: pg_restore of the -Fc file into a fresh database, ours through the API
     const last = await server.backup();
     const fresh = () => { pg.psql('drop database if exists restored'); pg.psql('create database restored'); };
+    if (PHASES.has('restores') && !existsSync(`${work}/fc.dump`)) run('pg_dump', [...connArgs, '-Fc', '-f', `${work}/fc.dump`, 'bench']);
     if (PHASES.has('restores')) await rounds([
       contender('restore', 'restoreRef', 'pg_restore -1 -e (of -Fc)', () => { fresh(); return { seconds: timeShell(`pg_restore ${conn} -d restored --single-transaction --exit-on-error ${work}/fc.dump`) }; }),
       contender('restore', 'restoreRefJ', `pg_restore -j ${CORES} -e (of -Fc)`, () => { fresh(); return { seconds: timeShell(`pg_restore ${conn} -d restored -j ${CORES} --exit-on-error ${work}/fc.dump`) }; }),

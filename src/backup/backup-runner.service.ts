@@ -7,6 +7,7 @@ import { Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { Repository } from 'typeorm';
 import { InsufficientStorageException, OperationCancelledError } from '../common/exceptions';
+import { untilAborted } from '../common/until-aborted';
 import { APPLICATION_NAME } from '../database/data-source';
 import { DatabaseInfoRepository, DumpSnapshot, ServerInfo } from '../database/database-info.repository';
 import { pgDumpArgs } from '../infra/process/pg-args';
@@ -133,6 +134,7 @@ export class BackupRunner {
           productVersion: PRODUCT_VERSION,
           tables: rowCounts.tables,
           estimatedTables: rowCounts.estimated,
+          largeObjects: rowCounts.largeObjects,
           encryption: this.pipeline.describeEncryption(context.format),
         },
       });
@@ -273,18 +275,6 @@ export class BackupRunner {
       return [{ storage: 's3', location, state: 'failed', error: (error as Error).message, at }];
     }
   }
-}
-
-/** `work`, unless `signal` aborts first: then its reason. */
-function untilAborted<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
-  work.catch(() => undefined); // its failure after an abort is no news
-  if (signal.aborted) return Promise.reject(signal.reason);
-  let onAbort!: () => void;
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 /** application_name of a backup's pg_dump session. */

@@ -22,6 +22,8 @@ export interface BackupMetadata {
   tables: Record<string, number>;
   /** Tables above the exact-count size, whose figure is the planner's estimate (absent in older backups: all estimates). */
   estimatedTables?: string[];
+  /** Large objects in the dump (absent in older backups). None lets a restore stream straight into psql. */
+  largeObjects?: number;
   /** Who can decrypt: the recipients' public keys, or `passphrase`; absent when not encrypted. */
   encryption?: { recipients: string[] } | { passphrase: true };
 }

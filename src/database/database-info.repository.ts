@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { quoteIdent, quoteLiteral } from '../infra/process/pg-connection';
@@ -18,6 +19,7 @@ const RELATION_BYTES = `((c.relpages + coalesce(t.relpages, 0))::bigint * curren
 export interface TableRowCounts {
   tables: Record<string, number>;
   estimated: string[];
+  largeObjects: number;
 }
 
 export interface DumpSnapshot {
@@ -25,6 +27,18 @@ export interface DumpSnapshot {
   id: string;
   rowCounts(exactMaxBytes: number): Promise<TableRowCounts>;
   /** Ends the transaction (closing its connection), cancelling a count still running. */
+  close(): Promise<void>;
+}
+
+/**
+ * What a restore's COMMIT waits for when Node does not carry the script: two advisory locks held
+ * on a connection of Node's own. `sql`, run by psql just before its COMMIT, waits for the first
+ * and then fails unless the second is still held: `open()` (release the first) lets the COMMIT
+ * through; `close()` before that, or Node dying, leaves both free and the restore rolls back.
+ */
+export interface CommitGate {
+  readonly sql: string;
+  open(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -87,7 +101,8 @@ export class DatabaseInfoRepository {
         ORDER BY 1, 2`,
       [[...SYSTEM_SCHEMAS, this.options.schema]],
     );
-    const counts: TableRowCounts = { tables: {}, estimated: [] };
+    const { rows: lo } = await client.query('SELECT count(*) AS n FROM pg_catalog.pg_largeobject_metadata');
+    const counts: TableRowCounts = { tables: {}, estimated: [], largeObjects: Number(lo[0].n) };
     for (const t of tables) {
       const name = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
       const key = `${t.schema}.${t.table}`;
@@ -123,6 +138,33 @@ export class DatabaseInfoRepository {
     } finally {
       await client.end().catch(() => undefined);
     }
+  }
+
+  /** Advisory locks are per database: `databaseUrl` is the one psql restores into. */
+  async openCommitGate(databaseUrl: string): Promise<CommitGate> {
+    const client = new Client({ connectionString: databaseUrl, application_name: `${APPLICATION_NAME}:commit-gate` });
+    client.on('error', () => undefined); // a lost connection frees both locks: the restore rolls back
+    await client.connect();
+    const [wait, veto] = [randomBytes(8).readBigInt64BE(), randomBytes(8).readBigInt64BE()];
+    try {
+      await client.query('SELECT pg_advisory_lock($1), pg_advisory_lock($2)', [wait, veto]);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    return {
+      sql: `DO $gate$ BEGIN
+  PERFORM pg_advisory_lock(${wait});
+  IF pg_try_advisory_lock(${veto}) THEN
+    RAISE EXCEPTION 'nestjs-pg-backup did not confirm this restore; it is rolled back';
+  END IF;
+  PERFORM pg_advisory_unlock(${wait});
+END $gate$`,
+      open: async () => {
+        await client.query('SELECT pg_advisory_unlock($1)', [wait]);
+      },
+      close: () => client.end().catch(() => undefined),
+    };
   }
 
   /** An empty database for a drill, with the encoding and locale of this one. */

@@ -3,9 +3,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BackupHistory } from '../backup/backup-history.entity';
 import { BackupSource } from '../backup/backup-locations';
+import { untilAborted } from '../common/until-aborted';
 import { APPLICATION_NAME } from '../database/data-source';
-import { DatabaseInfoRepository } from '../database/database-info.repository';
-import { pgRestoreScriptArgs, psqlScriptArgs } from '../infra/process/pg-args';
+import { CommitGate, DatabaseInfoRepository } from '../database/database-info.repository';
+import { pgRestoreScriptArgs, psqlDirectArgs, psqlScriptArgs } from '../infra/process/pg-args';
 import { childStdinSink } from '../infra/process/child-stdin-sink';
 import { pgConnection } from '../infra/process/pg-connection';
 import { PgToolsRepository } from '../infra/process/pg-tools.repository';
@@ -13,7 +14,7 @@ import { ChildProcessHandle, isBrokenPipe, ProcessRepository } from '../infra/pr
 import { OperationHandle } from '../lock/lock.service';
 import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { Compression } from '../pipeline/backup-format';
-import { BackupPipeline, PipelineStage } from '../pipeline/backup-pipeline.service';
+import { BackupPipeline, StageProcess } from '../pipeline/backup-pipeline.service';
 import { BlockerWatchdog } from './blocker-watchdog';
 import { wipeDatabaseSql } from './restore-script';
 
@@ -54,60 +55,94 @@ export class RestoreRunner {
 
     let script: ChildProcessHandle | undefined;
     let psql: ChildProcessHandle | undefined;
-    let stages: PipelineStage[] = [];
+    let stages: StageProcess[] = [];
     // a scratch database has no other sessions to wait for
     const watchdog = target ? undefined : new BlockerWatchdog(this.database, applicationName, this.options.restoreGraceMs);
+    const wipe = target ? '' : wipeDatabaseSql(this.options.schema);
+    // without large objects pg_restore's script has no transaction statement of its own: it goes
+    // straight into psql, and a commit gate stands in for the COMMIT Node would hold back
+    const direct = backup.metadata?.largeObjects === 0;
+    const abandoned = new AbortController();
+    let gate: CommitGate | undefined;
     try {
-      psql = this.processes.spawn(tools.psql, psqlScriptArgs(connection.dbnameArg), {
-        env: connection.env,
-        stdin: true,
-        stdout: false,
-      });
-      // file → decrypt → decompress → pg_restore (zstd hands its output to pg_restore fd-to-fd); its script → psql
-      const decoding = this.backupPipeline.decodeForProcess(source.open(), { compression: backup.compression as Compression, encrypted: backup.encrypted });
+      if (direct) gate = await this.database.openCommitGate(databaseUrl);
+      // file → decrypt → decompress → pg_restore (zstd hands its output to pg_restore fd-to-fd)
+      const file = source.open();
+      let bytes = 0;
+      file.on('data', (chunk: Buffer) => operation.reportBytes((bytes += chunk.length)));
+      const decoding = this.backupPipeline.decodeForProcess(file, { compression: backup.compression as Compression, encrypted: backup.encrypted });
       stages = decoding.stages;
-      script = this.processes.spawn(tools.pgRestore, pgRestoreScriptArgs(), { env: { PATH: process.env.PATH }, stdin: decoding.output ?? true });
+      script = this.processes.spawn(tools.pgRestore, pgRestoreScriptArgs({ singleTransaction: !direct }), { env: { PATH: process.env.PATH }, stdin: decoding.output ?? true });
       const feed = decoding.output ? decoding.streams : [...decoding.streams, childStdinSink(script.stdin!)];
       const decoded = Promise.all([pipeline(feed, { signal: operation.signal }), ...stages.map((s) => s.completion)]).then(() => undefined);
-      decoded.catch(() => undefined); // awaited by restoreInput before the COMMIT
-      const wipe = target ? '' : wipeDatabaseSql(this.options.schema);
-      const input = Readable.from(restoreInput(wipe, script, operation, decoded, { irrevocableCommit: !target }));
-      await Promise.all([pipeline(input, psql.stdin!, { signal: operation.signal }), psql.completion]);
+      decoded.catch(() => undefined); // awaited before the COMMIT
+      const commit: CommitOptions = { irrevocableCommit: !target, abandoned: abandoned.signal };
+      if (gate) {
+        // in the same tick as pg_restore's spawn: Node never reads its stdout
+        psql = this.processes.spawn(tools.psql, psqlDirectArgs(connection.dbnameArg, `BEGIN;\n${wipe}`, gate.sql), {
+          env: connection.env,
+          stdin: script.stdout!,
+          stdout: false,
+        });
+        const openGate = gate.open;
+        const confirmed = readyToCommit(script, operation, decoded, commit).then(() => openGate());
+        await untilAborted(operation.signal, Promise.all([confirmed, psql.completion]));
+      } else {
+        psql = this.processes.spawn(tools.psql, psqlScriptArgs(connection.dbnameArg), { env: connection.env, stdin: true, stdout: false });
+        const input = Readable.from(restoreInput(wipe, script, operation, decoded, commit));
+        await Promise.all([pipeline(input, psql.stdin!, { signal: operation.signal }), psql.completion]);
+      }
       return { terminatedPids: [...(watchdog?.terminated ?? [])] };
     } finally {
+      abandoned.abort(new Error('the restore ended'));
       watchdog?.stop();
       for (const stage of stages) stage.kill();
       script?.kill();
       psql?.kill();
+      // a session still waiting at the gate finds it closed, and rolls back
+      await gate?.close();
     }
   }
 }
 
+interface CommitOptions {
+  /** Over the live database the COMMIT is the point of no return: a cancel is refused from then on. */
+  irrevocableCommit?: boolean;
+  /** Set when the restore has already failed elsewhere (psql died): nothing more is sent. */
+  abandoned?: AbortSignal;
+}
+
 /**
- * BEGIN, the wipe, then the script, holding back its last chunk (the COMMIT) until pg_restore
- * has exited 0 and everything feeding it (`upstream`: reading, decrypting, decompressing) succeeded.
+ * Resolves once pg_restore exited 0 and everything feeding it (`upstream`: reading, decrypting,
+ * decompressing) succeeded; else rejects with the first real failure along the chain.
+ */
+async function readyToCommit(script: ChildProcessHandle, operation: OperationHandle, upstream: Promise<void>, options: CommitOptions): Promise<void> {
+  const outcomes = await Promise.allSettled([upstream, script.completion]);
+  const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+  // a broken pipe only follows another failure
+  if (failures.length) throw failures.find((failure) => !isBrokenPipe(failure)) ?? failures[0];
+  if (options.abandoned?.aborted) throw options.abandoned.reason;
+  if (options.irrevocableCommit ?? true) await operation.markIrrevocable();
+}
+
+/**
+ * BEGIN, the wipe, then the script (pg_restore --single-transaction: large objects in the same
+ * transaction), holding back its last chunk (the COMMIT) until `readyToCommit`.
  */
 export async function* restoreInput(
   wipeSql: string,
   script: ChildProcessHandle,
   operation: OperationHandle,
   upstream: Promise<void>,
-  { irrevocableCommit = true } = {},
+  options: CommitOptions = {},
 ): AsyncGenerator<Buffer> {
   yield Buffer.from(`BEGIN;\n${wipeSql}\n`);
   let held: Buffer | undefined;
-  let bytes = 0;
   for await (const chunk of script.stdout! as AsyncIterable<Buffer>) {
     if (held) yield held;
     held = chunk;
-    bytes += chunk.length;
-    operation.reportBytes(bytes);
   }
-  // the first real failure along the chain is the cause; a broken pipe only follows one
-  const outcomes = await Promise.allSettled([upstream, script.completion]);
-  const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
-  if (failures.length) throw failures.find((failure) => !isBrokenPipe(failure)) ?? failures[0];
-  if (irrevocableCommit) await operation.markIrrevocable();
+  await readyToCommit(script, operation, upstream, options);
   if (held) yield held;
 }
 

@@ -32,7 +32,7 @@ function allCommandLines(): string[] {
     });
 }
 
-describe('a server killed mid-backup', () => {
+describe('a server killed mid-backup or mid-restore', () => {
   let pg: TestPostgres;
   let backupDir: string;
   let env: Record<string, string>;
@@ -107,6 +107,47 @@ describe('a server killed mid-backup', () => {
     assert.match(pg.psql(`select error from backup_admin.backup_history where id = '${started.json.id}'`, 'big'), /shutting down/);
     assert.ok(!readdirSync(backupDir).some((f) => f.includes(started.json.id.slice(0, 8))));
     assert.equal(pg.psql(`select count(*) from pg_locks where locktype = 'advisory'`, 'big'), '0');
+  });
+
+  it('after a SIGKILL mid-restore, the database is as it was: psql cannot pass the commit gate without its server', async () => {
+    const server = await startServerProcess(env);
+    let restarted: Awaited<ReturnType<typeof startServerProcess>> | undefined;
+    try {
+      const created = await api(server.base, 'POST', '/backups', {});
+      let backup = created.json;
+      for (const deadline = Date.now() + 120_000; backup.status === 'running' && Date.now() < deadline; ) {
+        await sleep(200);
+        backup = (await api(server.base, 'GET', `/backups/${created.json.id}`)).json;
+      }
+      assert.equal(backup.status, 'completed', backup.error);
+      assert.equal(backup.metadata.largeObjects, 0, 'the direct path: pg_restore writes into psql, Node holds only the gate');
+      pg.psql('delete from events where id <= 1000; create table made_after (x int)', 'big');
+
+      const restore = await api(server.base, 'POST', `/backups/${backup.id}/restore`, { confirm: true, safetyBackup: false });
+      assert.equal(restore.status, 202);
+      const restoring = () => pg.psql(`select count(*) from pg_stat_activity where application_name like 'nestjs-pg-backup:restore:%'`, 'big');
+      const copying = () => pg.psql(`select count(*) from pg_stat_activity where application_name like 'nestjs-pg-backup:restore:%' and query like 'COPY%'`, 'big');
+      for (const deadline = Date.now() + 30_000; copying() === '0' && Date.now() < deadline; ) await sleep(20);
+      assert.equal(copying(), '1', "psql's session was loading the dump");
+      server.kill('SIGKILL');
+      await server.exited();
+
+      // orphaned, zstd and pg_restore end on the cut input; psql reaches the gate, finds it open-handed and fails
+      for (const deadline = Date.now() + 60_000; restoring() !== '0' && Date.now() < deadline; ) await sleep(100);
+      assert.equal(restoring(), '0', 'the restore session ended');
+      assert.equal(pg.psql('select count(*) from events', 'big'), String(1_500_000 - 1000), 'rows deleted after the backup are still deleted');
+      assert.equal(pg.psql(`select to_regclass('made_after') is not null`, 'big'), 't', 'a table made after the backup is still there');
+
+      restarted = await startServerProcess(env);
+      const entry = (await api(restarted.base, 'GET', `/restores/${restore.json.id}`)).json;
+      assert.equal(entry.status, 'failed');
+      assert.equal((await api(restarted.base, 'GET', '/operations/current')).json.locked, false);
+    } finally {
+      if (server.child.exitCode === null) server.kill('SIGKILL');
+      restarted?.kill('SIGTERM');
+      await restarted?.exited();
+      pg.psql('drop table if exists made_after', 'big');
+    }
   });
 
   it('refuses to start on a bad environment value, naming the variable', async () => {

@@ -50,7 +50,8 @@ describe('disaster recovery: rebuilding the history from the backup directory', 
     pg.psql('truncate notes', 'app');
     const restore = await server.request('POST', `/backups/${backups[1].id}/restore`, { token: admin, body: { confirm: true } });
     assert.equal(restore.status, 202, restore.text);
-    assert.equal((await server.waitDone(`/restores/${restore.json.id}`, admin)).status, 'completed');
+    const restored = await server.waitDone(`/restores/${restore.json.id}`, admin);
+    assert.equal(restored.status, 'completed', restored.error);
     assert.equal(pg.psql('select count(*) from notes', 'app'), '5000');
 
     const again = (await server.request('POST', '/backups/import', { token: admin })).json;

@@ -79,7 +79,7 @@ function harness(setup: { failWrites?: Error; child?: FakeChild; stages?: Pipeli
     terminateSessions: mock.fn(async (_applicationName: string) => undefined),
     openSnapshot: mock.fn(async () => ({
       id: '00000003-0000001B-1',
-      rowCounts: async (_exactMaxBytes: number) => ({ tables: { 'public.orders': 1200, 'public.customers': 80 }, estimated: ['public.orders'] }),
+      rowCounts: async (_exactMaxBytes: number) => ({ tables: { 'public.orders': 1200, 'public.customers': 80 }, estimated: ['public.orders'], largeObjects: 0 }),
       close: snapshotClose,
     })),
     userDataBytes: mock.fn(async () => 10 * 1024 * 1024),
@@ -199,6 +199,7 @@ describe('BackupRunner.run', { timeout: 10_000 }, () => {
       productVersion: PRODUCT_VERSION,
       tables: { 'public.orders': 1200, 'public.customers': 80 },
       estimatedTables: ['public.orders'],
+      largeObjects: 0,
       encryption: undefined,
     });
     assert.equal(h.snapshotClose.mock.callCount(), 1, "the dump's snapshot transaction is closed");

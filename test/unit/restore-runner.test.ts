@@ -58,7 +58,7 @@ describe('restoreInput', { timeout: 10_000 }, () => {
   it('yields BEGIN and the wipe, then every chunk of the script once pg_restore exited 0', async () => {
     const script = pgRestore(SCRIPT);
     script.exit(0);
-    const { handle, reportBytes } = operation();
+    const { handle } = operation();
 
     const { yielded, error } = await collect(restoreInput(WIPE, script, handle, Promise.resolve()));
 
@@ -67,8 +67,6 @@ describe('restoreInput', { timeout: 10_000 }, () => {
     assert.equal(yielded[0].toString(), `BEGIN;\n${WIPE}\n`);
     assert.ok(yielded[0].toString().startsWith('BEGIN;\n'));
     assert.deepEqual(yielded.slice(1), SCRIPT, 'the script is passed on unchanged, in order');
-    const total = SCRIPT.reduce((n, c) => n + c.length, 0);
-    assert.equal(reportBytes.mock.calls.at(-1)?.arguments[0], total);
   });
 
   it('throws and never yields the last chunk (the COMMIT) when pg_restore fails after writing', async () => {
@@ -191,12 +189,21 @@ function runHarness(script: FakeChild, stages: () => PipelineStage[] = () => [])
   const psqlStdin = new CollectingWritable();
   const psql = fakeChild({ name: 'psql', stdin: psqlStdin, stdout: null });
   psqlStdin.on('finish', () => psql.exit(0)); // psql runs the script to its end
-  const spawn = mock.fn((command: string, _args: string[], _options: SpawnOptions) => (command === tools.psql ? psql : script));
+  // reading pg_restore itself, psql commits once the gate opens
+  const gate = { sql: 'DO $gate$ … $gate$', open: mock.fn(async () => psql.exit(0)), close: mock.fn(async () => undefined) };
+  // what psql reads itself when pg_restore's stdout is handed to it
+  const psqlHandedIn = new CollectingWritable();
+  const spawn = mock.fn((command: string, _args: string[], options: SpawnOptions) => {
+    if (command !== tools.psql) return script;
+    if (options.stdin instanceof Readable) options.stdin.pipe(psqlHandedIn);
+    return psql;
+  });
   const database = {
     server: mock.fn(async () => ({ database: 'shop', version: '16.4', major: 16 })),
     blockersOf: mock.fn(async () => []),
     terminate: mock.fn(async () => true),
     isOwnSession: () => false,
+    openCommitGate: mock.fn(async (_databaseUrl: string) => gate),
   };
   const options = {
     databaseUrl: 'postgres://u:s3cret@h:5432/shop',
@@ -216,7 +223,7 @@ function runHarness(script: FakeChild, stages: () => PipelineStage[] = () => [])
   );
   const backup = { id: 'b-1', filename: 'shop-manual-20250601T120000Z-0a1b2c3d.dump', compression: 'none', encrypted: false } as BackupHistory;
   const source = { location: `/var/backups/pg/${backup.filename}`, open: () => storage.openRead(`/var/backups/pg/${backup.filename}`) };
-  return { runner, spawn, psql, psqlStdin, storage, pipeline, backup, source };
+  return { runner, spawn, psql, psqlStdin, psqlHandedIn, gate, database, storage, pipeline, backup, source };
 }
 
 describe('RestoreRunner.run', { timeout: 10_000 }, () => {
@@ -240,6 +247,72 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
     assert.deepEqual(h.storage.openRead.mock.calls.map((c) => c.arguments[0]), [`/var/backups/pg/${h.backup.filename}`]);
     assert.deepEqual(script.stdin.bytes, Buffer.concat(FILE), 'the backup file reaches pg_restore');
     assert.deepEqual(h.pipeline.decoders.mock.calls[0].arguments, [{ compression: 'none', encrypted: false }, { handOverOutput: true }]);
+  });
+
+  it('reports progress as bytes of the backup file read', async () => {
+    const script = pgRestore(SCRIPT);
+    script.exit(0);
+    const h = runHarness(script);
+    const { handle, reportBytes } = operation();
+
+    await h.runner.run('r-1', h.backup, h.source, handle);
+
+    assert.equal(reportBytes.mock.calls.at(-1)?.arguments[0], Buffer.concat(FILE).length);
+  });
+
+  describe('a backup without large objects: pg_restore writes into psql directly', () => {
+    const direct = (h: ReturnType<typeof runHarness>) => ({ ...h.backup, metadata: { largeObjects: 0 } } as BackupHistory);
+
+    it('psql runs BEGIN and the wipe, reads pg_restore itself, then waits at the gate, which opens once pg_restore exited 0', async () => {
+      const script = pgRestore(SCRIPT);
+      script.exit(0);
+      const h = runHarness(script);
+      const { handle, markIrrevocable } = operation();
+
+      await h.runner.run('r-7', direct(h), h.source, handle);
+
+      const restoreCall = h.spawn.mock.calls.find((c) => c.arguments[0] === tools.pgRestore)!;
+      const psqlCall = h.spawn.mock.calls.find((c) => c.arguments[0] === tools.psql)!;
+      assert.deepEqual(restoreCall.arguments[1], ['--file=-'], 'no --single-transaction: the script has no COMMIT of its own');
+      assert.equal(psqlCall.arguments[2].stdin, script.stdout, "pg_restore's stdout is psql's stdin");
+      assert.deepEqual(
+        psqlCall.arguments[1].slice(-4),
+        [`--command=BEGIN;\n${WIPE}`, '--file=-', `--command=${h.gate.sql}`, '--command=COMMIT'],
+        'head, script, gate, COMMIT: in that order',
+      );
+      assert.deepEqual(h.database.openCommitGate.mock.calls[0].arguments, ['postgres://u:s3cret@h:5432/shop'], 'the gate is on the restored database');
+      assert.equal(h.psqlStdin.bytes.length, 0, 'Node wrote none of the script');
+      assert.deepEqual(h.psqlHandedIn.bytes, Buffer.concat(SCRIPT), 'psql read all of it');
+      assert.equal(markIrrevocable.mock.callCount(), 1);
+      assert.equal(h.gate.open.mock.callCount(), 1);
+      assert.equal(h.gate.close.mock.callCount(), 1, 'its connection closed after');
+    });
+
+    it('leaves the gate shut, so psql rolls back, when pg_restore fails', async () => {
+      const script = pgRestore(SCRIPT);
+      script.exit(1, 'pg_restore: error: could not read from input file: end of file');
+      const h = runHarness(script);
+
+      await assert.rejects(h.runner.run('r-8', direct(h), h.source, operation().handle), /end of file/);
+
+      assert.equal(h.gate.open.mock.callCount(), 0, 'never opened');
+      assert.equal(h.gate.close.mock.callCount(), 1, 'closed: a session waiting at it fails');
+      assert.ok(h.psql.kill.mock.callCount() >= 1, 'psql killed');
+    });
+
+    it('leaves the gate shut and marks nothing irrevocable when psql fails before pg_restore ends', async () => {
+      const script = pgRestore(SCRIPT);
+      const h = runHarness(script);
+      const { handle, markIrrevocable } = operation();
+      h.psql.exit(3, 'psql:<stdin>:12: ERROR:  relation "orders" already exists');
+
+      await assert.rejects(h.runner.run('r-9', direct(h), h.source, handle), /already exists/);
+      script.exit(0);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+
+      assert.equal(h.gate.open.mock.callCount(), 0);
+      assert.equal(markIrrevocable.mock.callCount(), 0);
+    });
   });
 
   it('feeds pg_restore through the decoder stages of the backup format', async () => {

@@ -42,6 +42,9 @@ export class BackupMetadataResponse implements Described<BackupMetadata> {
   @ApiPropertyOptional({ type: [String], description: "Tables above the exact-count size, whose figure is the planner's estimate" })
   estimatedTables?: string[];
 
+  @ApiPropertyOptional({ type: 'integer', description: 'Large objects in the dump; absent in backups from versions that did not record it' })
+  largeObjects?: number;
+
   @ApiPropertyOptional({ type: () => EncryptionInfo, description: 'Who can decrypt; absent when not encrypted' })
   encryption?: EncryptionInfo;
 }

@@ -13,11 +13,12 @@ export function pgDumpArgs(dbnameArg: string, excludeSchema: string, snapshot?: 
 }
 
 /**
- * Turns a custom-format dump into one SQL script wrapped in BEGIN … COMMIT (no inner commits,
- * large objects included), for psql to run.
+ * Turns a custom-format dump into one SQL script for psql to run. With `singleTransaction` it is
+ * wrapped in BEGIN … COMMIT; without, it has no transaction statements at all unless the dump
+ * holds large objects (pg_restore then brackets them in BEGIN … COMMIT of their own).
  */
-export function pgRestoreScriptArgs(): string[] {
-  return ['--single-transaction', '--file=-'];
+export function pgRestoreScriptArgs({ singleTransaction }: { singleTransaction: boolean }): string[] {
+  return [...(singleTransaction ? ['--single-transaction'] : []), '--file=-'];
 }
 
 /** Reads the dump's table of contents from stdin. */
@@ -33,4 +34,13 @@ export function pgRestoreListArgs(): string[] {
  */
 export function psqlScriptArgs(dbnameArg: string): string[] {
   return ['--no-psqlrc', '--quiet', '--no-password', '--set=ON_ERROR_STOP=1', `--dbname=${dbnameArg}`];
+}
+
+/**
+ * psql running, in one session and in order: `headSql` (which opens the transaction), the script
+ * on stdin (pg_restore's stdout, handed over), `gateSql` (which waits for Node's word and fails
+ * without it), then COMMIT. The first error stops psql, and the server rolls back.
+ */
+export function psqlDirectArgs(dbnameArg: string, headSql: string, gateSql: string): string[] {
+  return [...psqlScriptArgs(dbnameArg), `--command=${headSql}`, '--file=-', `--command=${gateSql}`, '--command=COMMIT'];
 }

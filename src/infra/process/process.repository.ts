@@ -52,7 +52,11 @@ export class ProcessRepository {
     const handedOver = options.stdin instanceof Readable ? options.stdin : undefined;
     const child = spawn(command, args, {
       env: options.env,
-      stdio: [handedOver ?? (options.stdin ? 'pipe' : 'ignore'), typeof options.stdout === 'number' ? options.stdout : options.stdout === false ? 'ignore' : 'pipe', 'pipe'],
+      stdio: [
+        handedOver ?? (options.stdin ? 'pipe' : 'ignore'),
+        typeof options.stdout === 'number' ? options.stdout : options.stdout === false ? 'ignore' : 'pipe',
+        'pipe',
+      ],
     });
     // Node must not read what is now the child's input; nothing was read yet (same tick).
     handedOver?.destroy();
