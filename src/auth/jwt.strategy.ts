@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
 import { PassportStrategy } from '@nestjs/passport';
-import { passportJwtSecret } from 'jwks-rsa';
 import { ExtractJwt, Strategy, StrategyOptionsWithoutRequest } from 'passport-jwt';
 import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { AdminPrincipal, principalFromClaims } from './admin-principal';
@@ -41,10 +40,15 @@ function strategyOptions(options: PgBackupOptions): StrategyOptionsWithoutReques
     return {
       ...common,
       algorithms: ['RS256', 'ES256'],
-      secretOrKeyProvider: passportJwtSecret({ jwksUri: auth.jwksUri, cache: true, rateLimit: true, jwksRequestsPerMinute: 10 }),
+      secretOrKeyProvider: loadJwksRsa().passportJwtSecret({ jwksUri: auth.jwksUri, cache: true, rateLimit: true, jwksRequestsPerMinute: 10 }),
     };
   }
   if (auth.publicKey) return { ...common, algorithms: ['RS256', 'ES256'], secretOrKey: parsedOnce(createPublicKey(auth.publicKey)) };
   if (auth.secret) return { ...common, algorithms: ['HS256'], secretOrKey: parsedOnce(createSecretKey(Buffer.from(auth.secret))) };
   throw new Error('pg-backup: set auth.secret (JWT_SECRET), auth.publicKey (JWT_PUBLIC_KEY) or auth.jwksUri (JWKS_URI)');
+}
+
+/** jwks-rsa is loaded only when a JWKS is configured (~9 MB of memory otherwise spent for nothing). */
+function loadJwksRsa(): typeof import('jwks-rsa') {
+  return require('jwks-rsa') as typeof import('jwks-rsa');
 }

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { TarArchive } from 'archiver';
 import { createHash, Hash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
@@ -16,6 +15,7 @@ import { PgTools, PgToolsRepository } from '../infra/process/pg-tools.repository
 import { ChildProcessHandle, ProcessRepository } from '../infra/process/process.repository';
 import { S3Repository } from '../infra/storage/s3.repository';
 import { PartialFile, StorageRepository } from '../infra/storage/storage.repository';
+import { loadArchiver } from '../infra/storage/zip.repository';
 import { BackupEvents } from '../events/backup-events';
 import { OperationHandle } from '../lock/lock.service';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
@@ -203,7 +203,7 @@ export class BackupRunner {
     if (!paths.length) return null;
     const filename = filesPartName(backup.filename);
     const target = backupPath(this.options.backupDir, filename);
-    const tar = new TarArchive();
+    const tar = new (await loadArchiver()).TarArchive();
     for (const path of paths) {
       const name = path.replace(/^\/+/, '');
       if ((await stat(path)).isDirectory()) tar.directory(path, name);

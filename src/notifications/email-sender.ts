@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { createTransport, Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { EmailNotifications } from '../pg-backup.options';
 import type { Notification } from './notification';
 
@@ -12,6 +12,8 @@ export class EmailSender {
   async send(email: EmailNotifications, notification: Notification, database: string): Promise<boolean> {
     let transport: Transporter | undefined;
     try {
+      // loaded on first use: most deployments send no mail, and it weighs ~3 MB of memory
+      const { createTransport } = await import('nodemailer');
       transport = createTransport(email.smtpUrl);
       await transport.sendMail({
         from: email.from,

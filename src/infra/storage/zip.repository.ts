@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ZipArchive } from 'archiver';
+import type { ZipArchive } from 'archiver';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
@@ -79,7 +79,7 @@ export class ZipRepository {
     }
     const partial = await this.storage.createPartial(`${path}.partial`);
     try {
-      const archive = new ZipArchive({ store: true, forceZip64: true });
+      const archive: ZipArchive = new (await loadArchiver()).ZipArchive({ store: true, forceZip64: true });
       const written = pipeline(archive, partial.stream);
       for (const name of kept) archive.append(this.openEntry(path, name), { name, store: true });
       for (const entry of add) archive.append(typeof entry.content === 'string' ? entry.content : entry.content(), { name: entry.name, store: true });
@@ -91,4 +91,9 @@ export class ZipRepository {
       throw error;
     }
   }
+}
+
+/** archiver is loaded on first use: only archiving and BACKUP_INCLUDE_PATHS need it (~14 MB of memory). */
+export function loadArchiver(): Promise<typeof import('archiver')> {
+  return import('archiver');
 }
