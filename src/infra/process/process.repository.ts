@@ -1,8 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { spawn } from 'node:child_process';
+import { getPriority, setPriority } from 'node:os';
 import { Readable, Writable } from 'node:stream';
 
 const STDERR_TAIL_BYTES = 8 * 1024;
+/**
+ * pg_dump, zstd, pg_restore and psql run at a lower CPU priority than the server: under load the
+ * API's requests come first, while an otherwise idle machine runs them at full speed.
+ */
+const CHILD_NICENESS = 10;
 
 export class ProcessFailedError extends Error {
   constructor(
@@ -60,6 +66,13 @@ export class ProcessRepository {
     });
     // Node must not read what is now the child's input; nothing was read yet (same tick).
     handedOver?.destroy();
+    if (child.pid !== undefined) {
+      try {
+        setPriority(child.pid, Math.min(19, getPriority() + CHILD_NICENESS));
+      } catch {
+        // it may already have exited; its exit status tells
+      }
+    }
     let stderr = '';
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => {
