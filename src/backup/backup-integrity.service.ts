@@ -102,8 +102,8 @@ export class BackupIntegrityService {
         continue;
       }
       const file: IntegrityCheck = { name: 'file', ok: true, detail: `${size} bytes at ${where}` };
-      const sha256 = await sha256Of(location.open(backup.filename));
-      const source = { location: where, open: () => location.open(backup.filename) };
+      const sha256 = await location.sha256(backup.filename);
+      const source = { location: where, open: () => location.open(backup.filename), path: location.path?.(backup.filename) };
       if (sha256 === backup.sha256) return { source, file, sha256: { name: 'sha256', ok: true, detail: sha256 } };
       failure = { file, sha256: { name: 'sha256', ok: false, detail: `${where} hashes to ${sha256}, ${backup.sha256} recorded` } };
     }

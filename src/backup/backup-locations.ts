@@ -13,6 +13,8 @@ export interface BackupSource {
   /** A path or an s3:// URL, for messages and records. */
   readonly location: string;
   open(): Readable;
+  /** Set for a file on this machine: a child process may read it directly. */
+  readonly path?: string;
 }
 
 /** A place that holds backup files and their manifests: the primary directory, the external one, S3. */
@@ -21,6 +23,9 @@ export interface BackupLocation {
   describe(name: string): string;
   size(name: string): Promise<number | null>;
   open(name: string): Readable;
+  /** The file's path when it is one on this machine. */
+  path?(name: string): string;
+  sha256(name: string): Promise<string>;
   readText(name: string): Promise<string>;
   writeText(name: string, content: string): Promise<void>;
   remove(name: string): Promise<void>;
@@ -78,6 +83,7 @@ export class BackupLocations {
       describe: (name) => `${zipPath}:${name}`,
       size: async (name) => (await zips.entries(zipPath)).get(name) ?? null,
       open: (name) => zips.openEntry(zipPath, name),
+      sha256: (name) => sha256Of(zips.openEntry(zipPath, name)),
       readText: async (name) => (await streamToBuffer(zips.openEntry(zipPath, name))).toString('utf8'),
       writeText: (name, content) => zips.rewrite(zipPath, [{ name, content }]),
       remove: (name) => zips.rewrite(zipPath, [], new Set([name])),
@@ -92,6 +98,8 @@ export class BackupLocations {
       describe: path,
       size: (name) => this.storage.size(path(name)),
       open: (name) => this.storage.openRead(path(name)),
+      path,
+      sha256: async (name) => (await this.storage.sha256(path(name))).sha256,
       readText: (name) => readFile(path(name), 'utf8'),
       writeText: (name, content) => this.storage.writeFileAtomically(path(name), content),
       remove: (name) => this.storage.remove(path(name)),
@@ -106,6 +114,7 @@ export class BackupLocations {
       describe: (name) => s3.location(checkedName(name)),
       size: (name) => s3.size(checkedName(name)),
       open: (name) => s3.openRead(checkedName(name)),
+      sha256: (name) => sha256Of(s3.openRead(checkedName(name))),
       readText: (name) => s3.readText(checkedName(name)),
       writeText: (name, content) => s3.writeText(checkedName(name), content),
       remove: (name) => s3.remove(checkedName(name)),

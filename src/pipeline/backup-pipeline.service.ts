@@ -75,7 +75,7 @@ export class BackupPipeline {
    * stage its stdout is `output`, to be handed to that child fd-to-fd, and Node pipes `streams`
    * only as far as zstd's stdin. Otherwise `output` is null and `streams` end with the decoded bytes.
    */
-  decodeForProcess(source: Readable, format: BackupFormat): { streams: Array<Readable | Writable>; output: Readable | null; stages: PipelineStage[] } {
+  decodeForProcess(source: Readable, format: BackupFormat): { streams: Array<Readable | Writable>; output: Readable | null; stages: StageProcess[] } {
     const stages = this.decoders(format, { handOverOutput: true });
     const last = stages.at(-1);
     if (last?.output) {
@@ -89,6 +89,12 @@ export class BackupPipeline {
    * `startProducer`, when given, is called once the stages are known to be buildable; if zstd is
    * the first stage it reads the producer's stdout directly.
    */
+  /** An unencrypted zstd file read by zstd itself from the open descriptor `fileFd`: Node carries no byte. */
+  decodeFileForProcess(fileFd: number): { output: Readable; stages: StageProcess[] } {
+    const child = this.processes.spawn('zstd', ['-q', '-d', '-c'], { env: { PATH: process.env.PATH }, stdin: fileFd });
+    return { output: child.stdout!, stages: [{ name: 'decompress', completion: child.completion, kill: child.kill }] };
+  }
+
   encoders(format: BackupFormat, startProducer?: () => Readable): PipelineStage[] {
     const recipients = this.options.encryption?.recipients ?? [];
     if (format.encrypted && !recipients.length) throw new EncryptionNotConfiguredException('encryption is not configured');

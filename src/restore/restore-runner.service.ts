@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BackupHistory } from '../backup/backup-history.entity';
@@ -11,12 +12,15 @@ import { childStdinSink } from '../infra/process/child-stdin-sink';
 import { pgConnection } from '../infra/process/pg-connection';
 import { PgToolsRepository } from '../infra/process/pg-tools.repository';
 import { ChildProcessHandle, isBrokenPipe, ProcessRepository } from '../infra/process/process.repository';
+import { fileOffset } from '../infra/storage/file-offset';
 import { OperationHandle } from '../lock/lock.service';
 import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { Compression } from '../pipeline/backup-format';
 import { BackupPipeline, StageProcess } from '../pipeline/backup-pipeline.service';
 import { BlockerWatchdog } from './blocker-watchdog';
 import { wipeDatabaseSql } from './restore-script';
+
+const PROGRESS_POLL_MS = 500;
 
 export interface RestoreOutcome {
   terminatedPids: number[];
@@ -64,17 +68,27 @@ export class RestoreRunner {
     const direct = backup.metadata?.largeObjects === 0;
     const abandoned = new AbortController();
     let gate: CommitGate | undefined;
+    let file: FileHandle | undefined;
+    let progress: NodeJS.Timeout | undefined;
+    let counted = 0;
     try {
       if (direct) gate = await this.database.openCommitGate(databaseUrl);
-      // file → decrypt → decompress → pg_restore (zstd hands its output to pg_restore fd-to-fd)
-      const file = source.open();
-      let bytes = 0;
-      file.on('data', (chunk: Buffer) => operation.reportBytes((bytes += chunk.length)));
-      const decoding = this.backupPipeline.decodeForProcess(file, { compression: backup.compression as Compression, encrypted: backup.encrypted });
+      // file → decrypt → decompress → pg_restore (zstd hands its output to pg_restore fd-to-fd);
+      // a local zstd file is read by zstd itself, its progress read off the shared file offset
+      const format = { compression: backup.compression as Compression, encrypted: backup.encrypted };
+      if (source.path && format.compression === 'zstd' && !format.encrypted) file = await open(source.path, 'r');
+      const decoding = file ? { ...this.backupPipeline.decodeFileForProcess(file.fd), streams: [] } : this.backupPipeline.decodeForProcess(source.open(), format);
       stages = decoding.stages;
       script = this.processes.spawn(tools.pgRestore, pgRestoreScriptArgs({ singleTransaction: !direct }), { env: { PATH: process.env.PATH }, stdin: decoding.output ?? true });
       const feed = decoding.output ? decoding.streams : [...decoding.streams, childStdinSink(script.stdin!)];
-      const decoded = Promise.all([pipeline(feed, { signal: operation.signal }), ...stages.map((s) => s.completion)]).then(() => undefined);
+      const fd = file?.fd;
+      const reportProgress = async () => {
+        const bytes = fd === undefined ? counted : await fileOffset(fd);
+        if (bytes !== null) operation.reportBytes(bytes);
+      };
+      progress = setInterval(() => void reportProgress(), PROGRESS_POLL_MS);
+      if (decoding.streams.length) decoding.streams[0].on('data', (chunk: Buffer) => (counted += chunk.length));
+      const decoded = Promise.all([feed.length ? pipeline(feed, { signal: operation.signal }) : undefined, ...stages.map((s) => s.completion)]).then(reportProgress);
       decoded.catch(() => undefined); // awaited before the COMMIT
       const commit: CommitOptions = { irrevocableCommit: !target, abandoned: abandoned.signal };
       if (gate) {
@@ -95,12 +109,14 @@ export class RestoreRunner {
       return { terminatedPids: [...(watchdog?.terminated ?? [])] };
     } finally {
       abandoned.abort(new Error('the restore ended'));
+      clearInterval(progress);
       watchdog?.stop();
       for (const stage of stages) stage.kill();
       script?.kill();
       psql?.kill();
       // a session still waiting at the gate finds it closed, and rolls back
       await gate?.close();
+      await file?.close();
     }
   }
 }

@@ -3,7 +3,7 @@ import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { BackupHistory } from '../../src/backup/backup-history.entity';
-import { BackupLocations } from '../../src/backup/backup-locations';
+import { BackupLocations, sha256Of } from '../../src/backup/backup-locations';
 import { S3Repository } from '../../src/infra/storage/s3.repository';
 import { ZipRepository } from '../../src/infra/storage/zip.repository';
 import { isDamaged, BackupIntegrityService } from '../../src/backup/backup-integrity.service';
@@ -25,6 +25,8 @@ function harness(listing: FakeChild) {
   const storage = {
     size: mock.fn(async (_path: string): Promise<number | null> => 2048),
     openRead: mock.fn((_path: string) => Readable.from(FILE)),
+    // like the real one, it reads the file (here: through openRead)
+    sha256: async (path: string) => ({ sha256: await sha256Of(storage.openRead(path)), size: 2048 }),
   };
   const spawn = mock.fn((_command: string, _args: string[], _options: SpawnOptions) => listing);
   const pipeline = fakePipeline();

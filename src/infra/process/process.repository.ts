@@ -33,9 +33,10 @@ export interface SpawnOptions {
   env: NodeJS.ProcessEnv;
   /**
    * stdin is a pipe when true, /dev/null when false or absent. Another child's stdout is handed
-   * over fd-to-fd: the bytes go from one process to the other without passing through Node.
+   * over fd-to-fd: the bytes go from one process to the other without passing through Node. A
+   * number is an open file the child reads itself.
    */
-  stdin?: boolean | Readable;
+  stdin?: boolean | Readable | number;
   /** stdout is a pipe when true (the default), /dev/null when false; a number is an open file the child writes itself. */
   stdout?: boolean | number;
 }
@@ -59,7 +60,7 @@ export class ProcessRepository {
     const child = spawn(command, args, {
       env: options.env,
       stdio: [
-        handedOver ?? (options.stdin ? 'pipe' : 'ignore'),
+        handedOver ?? (typeof options.stdin === 'number' ? options.stdin : options.stdin ? 'pipe' : 'ignore'),
         typeof options.stdout === 'number' ? options.stdout : options.stdout === false ? 'ignore' : 'pipe',
         'pipe',
       ],
