@@ -267,6 +267,8 @@ function machineCpu() {
  * out); other PostgreSQL processes by their process title.
  */
 async function cpuProfile(pg, monitor, fn) {
+  pg.psql('checkpoint'); // from a clean state, like the timed rounds
+  run('sync', []);
   const roots = new Set();
   const monitorPid = (await monitor.query('select pg_backend_pid() as pid')).rows[0].pid;
   const first = processTable();
@@ -414,9 +416,13 @@ async function main() {
     /** name → { label, seconds: [], sizeBytes } */
     const figures = {};
     const peaks = { idleAtStart: server.rss(), backup: 0, backupEncrypted: 0, restore: 0, restoreWithSafety: 0 };
+    // every contender starts from a clean state: no dirty pages left by the one before (a 1 GB
+    // restore leaves ~1 GB to write back, which would slow whoever runs next)
+    const settle = () => { pg.psql('checkpoint'); run('sync', []); };
     const contender = (kind, name, label, measure) => {
       figures[name] = { kind, label, seconds: [] };
       return { name, run: async (warmUp) => {
+        settle();
         const { seconds, sizeBytes } = await measure();
         if (warmUp) return;
         figures[name].seconds.push(seconds);
