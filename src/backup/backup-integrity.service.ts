@@ -103,7 +103,8 @@ export class BackupIntegrityService {
       }
       const file: IntegrityCheck = { name: 'file', ok: true, detail: `${size} bytes at ${where}` };
       const sha256 = await location.sha256(backup.filename);
-      const source = { location: where, open: () => location.open(backup.filename), path: location.path?.(backup.filename) };
+      const path = location.path?.(backup.filename);
+      const source: BackupSource = { location: where, open: () => location.open(backup.filename), ...(path && { localFile: () => path }) };
       if (sha256 === backup.sha256) return { source, file, sha256: { name: 'sha256', ok: true, detail: sha256 } };
       failure = { file, sha256: { name: 'sha256', ok: false, detail: `${where} hashes to ${sha256}, ${backup.sha256} recorded` } };
     }

@@ -13,8 +13,8 @@ export interface BackupSource {
   /** A path or an s3:// URL, for messages and records. */
   readonly location: string;
   open(): Readable;
-  /** Set for a file on this machine: a child process may read it directly. */
-  readonly path?: string;
+  /** The path, for a file on this machine: a child process may read it directly. (A method: never part of an API answer.) */
+  localFile?(): string;
 }
 
 /** A place that holds backup files and their manifests: the primary directory, the external one, S3. */

@@ -76,7 +76,8 @@ export class RestoreRunner {
       // file → decrypt → decompress → pg_restore (zstd hands its output to pg_restore fd-to-fd);
       // a local zstd file is read by zstd itself, its progress read off the shared file offset
       const format = { compression: backup.compression as Compression, encrypted: backup.encrypted };
-      if (source.path && format.compression === 'zstd' && !format.encrypted) file = await open(source.path, 'r');
+      const localFile = source.localFile?.();
+      if (localFile && format.compression === 'zstd' && !format.encrypted) file = await open(localFile, 'r');
       const decoding = file ? { ...this.backupPipeline.decodeFileForProcess(file.fd), streams: [] } : this.backupPipeline.decodeForProcess(source.open(), format);
       stages = decoding.stages;
       script = this.processes.spawn(tools.pgRestore, pgRestoreScriptArgs({ singleTransaction: !direct }), { env: { PATH: process.env.PATH }, stdin: decoding.output ?? true });

@@ -1,8 +1,11 @@
 import { PG16_TOOLS } from './support/fixtures';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { Logger } from '@nestjs/common';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { BackupHistory } from '../../src/backup/backup-history.entity';
 import { DatabaseInfoRepository } from '../../src/database/database-info.repository';
 import { PgToolsRepository } from '../../src/infra/process/pg-tools.repository';
@@ -258,6 +261,27 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
     await h.runner.run('r-1', h.backup, h.source, handle);
 
     assert.equal(reportBytes.mock.calls.at(-1)?.arguments[0], Buffer.concat(FILE).length);
+  });
+
+  it('has zstd read a local unencrypted zstd file itself: Node opens it and reads no byte', async () => {
+    const script = pgRestore(SCRIPT);
+    script.exit(0);
+    const h = runHarness(script);
+    const zstdOutput = new PassThrough();
+    h.pipeline.decodeFileForProcess.mock.mockImplementation(() => ({ output: zstdOutput, stages: [] }));
+    const dir = mkdtempSync(join(tmpdir(), 'pgb-local-'));
+    const path = join(dir, 'b.dump.zst');
+    writeFileSync(path, Buffer.concat(FILE));
+    try {
+      await h.runner.run('r-10', { ...h.backup, compression: 'zstd' }, { ...h.source, localFile: () => path }, operation().handle);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    assert.equal(h.storage.openRead.mock.callCount(), 0, 'Node never read the file');
+    assert.equal(typeof h.pipeline.decodeFileForProcess.mock.calls[0].arguments[0], 'number', 'zstd got the open descriptor');
+    const restoreCall = h.spawn.mock.calls.find((c) => c.arguments[0] === tools.pgRestore)!;
+    assert.equal(restoreCall.arguments[2].stdin, zstdOutput, "zstd's stdout is pg_restore's stdin");
   });
 
   describe('a backup without large objects: pg_restore writes into psql directly', () => {

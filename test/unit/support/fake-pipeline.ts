@@ -14,6 +14,9 @@ export function fakePipeline() {
     describeEncryption: mock.fn((_format: BackupFormat): ReturnType<BackupPipeline['describeEncryption']> => undefined),
     encoders: mock.fn((_format: BackupFormat, _startProducer?: () => Readable): PipelineStage[] => []),
     decoders: mock.fn((_format: BackupFormat, _options?: { handOverOutput?: boolean }): PipelineStage[] => []),
+    decodeFileForProcess: mock.fn((_fileFd: number): ReturnType<BackupPipeline['decodeFileForProcess']> => {
+      throw new Error('no local file decoding in this test');
+    }),
     // the real joining logic, over the fake stages
     encodeOutputOf: (...args: Parameters<BackupPipeline['encodeOutputOf']>) => BackupPipeline.prototype.encodeOutputOf.apply(fake, args),
     decodeForProcess: (...args: Parameters<BackupPipeline['decodeForProcess']>) => BackupPipeline.prototype.decodeForProcess.apply(fake, args),
