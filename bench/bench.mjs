@@ -453,7 +453,9 @@ async function main() {
     ], RUNS, (i) => console.log(`backups: run ${i + 1}/${RUNS}`));
 
     // ---- restores: pg_restore of the -Fc file into a fresh database, ours through the API
+    server.resetPeak();
     const last = await server.backup();
+    peaks.backup = Math.max(peaks.backup, server.peak());
     const fresh = () => { pg.psql('drop database if exists restored'); pg.psql('create database restored'); };
     if (PHASES.has('restores') && !existsSync(`${work}/fc.dump`)) run('pg_dump', [...connArgs, '-Fc', '-f', `${work}/fc.dump`, 'bench']);
     if (PHASES.has('restores')) await rounds([
