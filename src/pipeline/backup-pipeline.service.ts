@@ -85,16 +85,16 @@ export class BackupPipeline {
     return { streams: [source, ...stages.map((s) => s.stream)], output: null, stages };
   }
 
-  /**
-   * `startProducer`, when given, is called once the stages are known to be buildable; if zstd is
-   * the first stage it reads the producer's stdout directly.
-   */
   /** An unencrypted zstd file read by zstd itself from the open descriptor `fileFd`: Node carries no byte. */
   decodeFileForProcess(fileFd: number): { output: Readable; stages: StageProcess[] } {
     const child = this.processes.spawn('zstd', ['-q', '-d', '-c'], { env: { PATH: process.env.PATH }, stdin: fileFd });
     return { output: child.stdout!, stages: [{ name: 'decompress', completion: child.completion, kill: child.kill }] };
   }
 
+  /**
+   * `startProducer`, when given, is called once the stages are known to be buildable; if zstd is
+   * the first stage it reads the producer's stdout directly.
+   */
   encoders(format: BackupFormat, startProducer?: () => Readable): PipelineStage[] {
     const recipients = this.options.encryption?.recipients ?? [];
     if (format.encrypted && !recipients.length) throw new EncryptionNotConfiguredException('encryption is not configured');
