@@ -149,9 +149,15 @@ async function startServer(pg, backupDir, env = {}) {
   const sampler = setInterval(() => { peak = Math.max(peak, rss()); }, SAMPLE_MS);
   const call = async (method, path, body) => {
     // a keep-alive socket left idle while other contenders ran may be closed by the server just as
-    // it is reused: a throwaway GET first takes that hit, so the POST goes on a live connection
+    // it is reused: a throwaway GET first takes that hit, so the POST goes on a live connection;
+    // a request that still meets a closed socket (EPIPE on write: never received) is sent again
     if (method !== 'GET') await fetch(`${base}/operations/current`, { headers }).then((r) => r.arrayBuffer(), () => undefined);
-    return (await fetch(`${base}${path}`, { method, headers, body: body && JSON.stringify(body) })).json();
+    const send = () => fetch(`${base}${path}`, { method, headers, body: body && JSON.stringify(body) });
+    const response = await send().catch((error) => {
+      if (['EPIPE', 'ECONNRESET'].includes(error?.cause?.code)) return send();
+      throw error;
+    });
+    return response.json();
   };
   const wait = async (path) => { for (;;) { const r = await call('GET', path); if (r.status !== 'running') return r; await sleep(100); } };
   /**
