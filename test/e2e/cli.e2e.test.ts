@@ -247,11 +247,9 @@ describe('the pg-backup CLI against a real database', () => {
     assert.deepEqual(fingerprint(pg, 'shop', SCHEMAS), live, 'the live database is untouched');
     assert.equal(pg.psql(`select count(*) from pg_namespace where nspname = 'backup_admin'`, 'copy'), '0');
 
-    const [again, self] = await Promise.all([
-      run('restore', first.id, '--yes', '--target-db', 'copy'),
-      run('restore', first.id, '--yes', '--target-db', 'shop'),
-    ]);
-    assert.equal(again.code, 1);
+    const self = await run('restore', first.id, '--yes', '--target-db', 'shop');
+    const again = await run('restore', first.id, '--yes', '--target-db', 'copy');
+    assert.equal(again.code, 1, again.stderr);
     assert.match(again.stderr, /database copy already exists and holds \d+ user tables/);
     assert.equal(self.code, 2);
     assert.match(self.stderr, /names the live database/);
