@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory, InitializeOnPreviewAllowlist, RouterModule } from '@nestjs/core';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -32,14 +33,16 @@ export async function openApiJson(): Promise<string> {
 }
 
 if (require.main === module) {
+  // its own instance: preview mode's `logger: false` silences the shared Logger
+  const logger = new ConsoleLogger('openapi');
   const target = resolve(process.argv[2] ?? 'openapi.json');
   openApiJson()
     .then((json) => {
       writeFileSync(target, json);
-      console.log(`wrote ${target}`);
+      logger.log(`wrote ${target}`);
     })
     .catch((error: Error) => {
-      console.error(error.stack ?? error.message);
+      logger.error(error.stack ?? error.message);
       process.exit(1);
     });
 }

@@ -87,7 +87,7 @@ export class BackupPipeline {
 
   /** An unencrypted zstd file read by zstd itself from the open descriptor `fileFd`: Node carries no byte. */
   decodeFileForProcess(fileFd: number): { output: Readable; stages: StageProcess[] } {
-    const child = this.processes.spawn('zstd', ['-q', '-d', '-c'], { env: { PATH: process.env.PATH }, stdin: fileFd });
+    const child = this.zstdDecompressor({ stdin: fileFd });
     return { output: child.stdout!, stages: [{ name: 'decompress', completion: child.completion, kill: child.kill }] };
   }
 
@@ -134,9 +134,13 @@ export class BackupPipeline {
     return this.processes.spawn('zstd', ['-q', '-c', `-${level}`, '-T0'], { env: { PATH: process.env.PATH }, ...io });
   }
 
+  private zstdDecompressor(io: Pick<SpawnOptions, 'stdin'>): ChildProcessHandle {
+    return this.processes.spawn('zstd', ['-q', '-d', '-c'], { env: { PATH: process.env.PATH }, ...io });
+  }
+
   private decompressor(compression: Exclude<Compression, 'none'>, handOverOutput: boolean): PipelineStage {
     if (compression === 'gzip') return inProcess('decompress', createGunzip());
-    const child = this.processes.spawn('zstd', ['-q', '-d', '-c'], { env: { PATH: process.env.PATH }, stdin: true });
+    const child = this.zstdDecompressor({ stdin: true });
     const stage = { name: 'decompress' as const, completion: child.completion, kill: child.kill };
     if (handOverOutput) return { ...stage, stream: child.stdout!, input: child.stdin!, output: child.stdout! };
     return { ...stage, stream: Duplex.from({ writable: child.stdin!, readable: child.stdout! }) };
