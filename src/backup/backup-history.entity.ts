@@ -70,6 +70,10 @@ export class BackupHistory {
   @Column({ type: 'boolean', default: false })
   damaged!: boolean;
 
+  /** The last verification could not open it with the configured key: not damaged, but not known to be restorable either. */
+  @Column({ type: 'boolean', default: false })
+  unreadable!: boolean;
+
   /** The files part (BACKUP_INCLUDE_PATHS), kept in the backup directory beside the dump. */
   @Column({ type: 'jsonb', nullable: true })
   files!: BackupFilesPart | null;
@@ -108,6 +112,7 @@ export function newBackupRow(fields: NewBackupFields): BackupHistory {
     archived: false,
     archivePath: null,
     damaged: false,
+    unreadable: false,
     files: null,
     drill: null,
     origin: null,

@@ -12,6 +12,8 @@ import { BackupIntegrityService, isDamaged } from './backup-integrity.service';
 import { BackupStatus } from './backup.types';
 
 const TICK_MS = 60_000;
+/** Rows loaded at a time: a scrub of any history holds one page in memory, not every row. */
+const SCRUB_PAGE = 100;
 
 export interface ScrubResult {
   checked: number;
@@ -71,30 +73,49 @@ export class BackupScrubService implements OnApplicationBootstrap, OnApplication
       // another instance may have scrubbed while this one waited for its tick
       if (onlyIfDue && !isScrubDue(await this.settings.get(), new Date())) return null;
       const result: ScrubResult = { checked: 0, damaged: [], unreadable: [] };
-      const completed = await this.backups.find({ where: { status: BackupStatus.Completed }, order: { createdAt: 'ASC' } });
-      for (const backup of completed) {
+      const total = await this.backups.countBy({ status: BackupStatus.Completed });
+      for await (const backup of this.completedInPages()) {
         if (operation.signal.aborted) {
-          throw new BackupStateException(`the scrub stopped (${failureMessage(null, operation.signal)}) after checking ${result.checked} of ${completed.length} backups`);
+          throw new BackupStateException(`the scrub stopped (${failureMessage(null, operation.signal)}) after checking ${result.checked} of ${total} backups`);
         }
         const report = await this.integrity.check(backup);
         result.checked++;
         if (report.valid) {
-          await this.backups.update({ id: backup.id }, { damaged: false, verifiedAt: new Date() });
+          await this.backups.update({ id: backup.id }, { damaged: false, unreadable: false, verifiedAt: new Date() });
           continue;
         }
         const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
         if (!isDamaged(report)) {
           // the configured key does not open it: a configuration problem to fix, not a damaged file
+          await this.backups.update({ id: backup.id }, { unreadable: true });
           result.unreadable.push(backup.id);
           this.logger.error(`backup ${backup.id} cannot be checked with the configured key: ${failed.join('; ')}`);
           continue;
         }
-        await this.backups.update({ id: backup.id }, { damaged: true, error: `scrub ${new Date().toISOString()}: ${failed.join('; ')}` });
+        await this.backups.update({ id: backup.id }, { damaged: true, unreadable: false, error: `scrub ${new Date().toISOString()}: ${failed.join('; ')}` });
         result.damaged.push(backup.id);
         this.logger.error(`backup ${backup.id} is damaged: ${failed.join('; ')}`);
       }
       await this.settings.recordScrub(new Date());
       return result;
     });
+  }
+
+  /** The completed backups, oldest first, a page at a time (keyset: rows added or removed meanwhile shift nothing). */
+  private async *completedInPages(): AsyncGenerator<BackupHistory> {
+    let last: BackupHistory | undefined;
+    for (;;) {
+      const query = this.backups
+        .createQueryBuilder('b')
+        .where('b.status = :status', { status: BackupStatus.Completed })
+        .orderBy('b.created_at', 'ASC')
+        .addOrderBy('b.id', 'ASC')
+        .take(SCRUB_PAGE);
+      if (last) query.andWhere(`(date_trunc('milliseconds', b.created_at), b.id) > (:at, :id)`, { at: last.createdAt, id: last.id });
+      const page = await query.getMany();
+      yield* page;
+      if (page.length < SCRUB_PAGE) return;
+      last = page[page.length - 1];
+    }
   }
 }

@@ -16,7 +16,7 @@ import { BackupLocations } from './backup-locations';
 import { backupDirs, backupFilename, filesPartName, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupRunner } from './backup-runner.service';
 import { BackupOrigin, BackupStatus, BackupType, DrillResult } from './backup.types';
-import { KeepReason, retentionPlan } from './retention';
+import { KeepReason, RetentionCandidate, retentionPlan } from './retention';
 import { UpdateBackupDto } from './dto/update-backup.dto';
 import { CreateBackupDto } from './dto/create-backup.dto';
 import { ListBackupsQuery } from './dto/list-backups.query';
@@ -39,6 +39,11 @@ export interface BackupStats {
   /** The newest restore drill: its restore time is the restore time to expect (RTO evidence). */
   lastDrill: (Pick<DrillResult, 'at' | 'ok' | 'durationMs' | 'restoreMs'> & { backupId: string }) | null;
 }
+
+/** Rows read per query when retention walks the history: memory stays bounded by the few columns it needs. */
+const RETENTION_PAGE = 1000;
+
+type RetentionRow = RetentionCandidate & { filename: string };
 
 @Injectable()
 export class BackupService implements OnModuleInit {
@@ -141,8 +146,9 @@ export class BackupService implements OnModuleInit {
     const backup = await this.completed(id, 'verified');
     const report = await this.integrity.check(backup);
     // a key that does not open the file says nothing about the file: `damaged` is left as it was
-    if (report.valid) await this.backups.update({ id }, { verifiedAt: new Date(), damaged: false });
-    else if (isDamaged(report)) await this.backups.update({ id }, { damaged: true });
+    if (report.valid) await this.backups.update({ id }, { verifiedAt: new Date(), damaged: false, unreadable: false });
+    else if (isDamaged(report)) await this.backups.update({ id }, { damaged: true, unreadable: false });
+    else await this.backups.update({ id }, { unreadable: true });
     return report;
   }
 
@@ -190,12 +196,12 @@ export class BackupService implements OnModuleInit {
   /** What retention would delete now, which rule keeps each survivor, and what would be archived. */
   async cleanupPreview(): Promise<CleanupPreview> {
     const { retention, archiveAfterDays } = await this.settings.get();
-    const completed = await this.backups.find({ where: { status: BackupStatus.Completed }, order: { createdAt: 'DESC' } });
+    const completed = await this.retentionCandidates();
     const plan = retentionPlan(completed, retention);
     const byId = new Map(completed.map((b) => [b.id, b]));
     const doomed = new Set(plan.delete);
     const due = archiveAfterDays ? [...(await this.archive.candidates(archiveAfterDays)).values()].flat() : [];
-    const summary = (b: BackupHistory) => ({ id: b.id, filename: b.filename, createdAt: b.createdAt });
+    const summary = (b: Pick<BackupHistory, 'id' | 'filename' | 'createdAt'>) => ({ id: b.id, filename: b.filename, createdAt: b.createdAt });
     return {
       delete: plan.delete.map((id) => summary(byId.get(id)!)),
       keep: plan.keep,
@@ -216,6 +222,35 @@ export class BackupService implements OnModuleInit {
     const { archiveAfterDays } = await this.settings.get();
     const archived = archiveAfterDays ? await this.archive.archiveDue(archiveAfterDays) : 0;
     return { deleted: doomed.length, archived };
+  }
+
+  /** Every completed backup as retention sees it: a few columns, read newest first in pages. */
+  private async retentionCandidates(): Promise<RetentionRow[]> {
+    const found: RetentionRow[] = [];
+    let cursor: { at: string; id: string } | null = null;
+    for (;;) {
+      const query = this.backups
+        .createQueryBuilder('b')
+        .select('b.id', 'id')
+        .addSelect('b.filename', 'filename')
+        .addSelect('b.created_at', 'createdAt')
+        .addSelect('b.created_at::text', 'cursorAt')
+        .addSelect('b.pinned', 'pinned')
+        .addSelect('b.type', 'type')
+        .addSelect('b.damaged', 'damaged')
+        .addSelect('b.unreadable', 'unreadable')
+        .addSelect(`coalesce(b.drill->>'ok' = 'false', false)`, 'drillFailed')
+        .addSelect(`(b.verified_at IS NOT NULL OR coalesce(b.drill->>'ok' = 'true', false))`, 'verified')
+        .where('b.status = :status', { status: BackupStatus.Completed })
+        .orderBy('b.created_at', 'DESC')
+        .addOrderBy('b.id', 'DESC')
+        .limit(RETENTION_PAGE);
+      if (cursor) query.andWhere('(b.created_at, b.id) < (CAST(:at AS timestamptz), CAST(:id AS uuid))', cursor);
+      const page: (RetentionRow & { cursorAt: string })[] = await query.getRawMany();
+      for (const { cursorAt: _cursor, ...row } of page) found.push(row);
+      if (page.length < RETENTION_PAGE) return found;
+      cursor = { at: page[page.length - 1].cursorAt, id: page[page.length - 1].id };
+    }
   }
 
   async stats(): Promise<BackupStats> {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { backupsToDelete, RetentionCandidate } from '../../src/backup/retention';
+import { backupsToDelete, RetentionCandidate, retentionPlan } from '../../src/backup/retention';
 import { RetentionPolicy } from '../../src/settings/backup-config.entity';
 
 const NONE: RetentionPolicy = { keepLast: 0, maxAgeDays: 0, daily: 0, weekly: 0, monthly: 0 };
@@ -149,3 +149,62 @@ describe('backupsToDelete', () => {
     assert.deepEqual(deleted(list, { keepLast: 0, maxAgeDays: 1 }, new Date('2026-01-01T00:00:00Z')), ['old']);
   });
 });
+
+describe('retention with damaged, unreadable and drill-failed backups', () => {
+  /** Six hourly backups a1 (oldest) … a6 (newest) on one day, with the given marks. */
+  function hourly(marks: Record<string, Partial<RetentionCandidate>> = {}): RetentionCandidate[] {
+    return ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'].map((id, i) => ({ id, createdAt: new Date(Date.UTC(2025, 2, 10, i + 1)), ...marks[id] }));
+  }
+  const bad = { damaged: { damaged: true }, unreadable: { unreadable: true }, drillFailed: { drillFailed: true } } as const;
+
+  for (const [kind, mark] of Object.entries(bad)) {
+    it(`keepLast 1 keeps the newest intact backup when the newest are ${kind}`, () => {
+      const list = hourly({ a6: mark, a5: mark, a4: mark });
+      const doomed = deleted(list, { keepLast: 1 });
+      assert.ok(!doomed.includes('a3'), `a3, the newest intact backup, is kept: deleted ${doomed}`);
+      assert.deepEqual(doomed, ['a1', 'a2', 'a4', 'a5', 'a6']);
+    });
+
+    it(`keepLast counts only intact backups (${kind} ones take no slot)`, () => {
+      const list = hourly({ a6: mark, a4: mark });
+      assert.deepEqual(deleted(list, { keepLast: 2 }), ['a1', 'a2', 'a4', 'a6']);
+    });
+
+    it(`a daily, weekly or monthly bucket is filled by an intact backup when the newest of it is ${kind}`, () => {
+      const days = [
+        { id: 'd1a', createdAt: new Date('2025-03-10T08:00:00Z') },
+        { id: 'd1b', createdAt: new Date('2025-03-10T20:00:00Z'), ...mark },
+        { id: 'd2a', createdAt: new Date('2025-03-11T08:00:00Z') },
+        { id: 'd2b', createdAt: new Date('2025-03-11T20:00:00Z'), ...mark },
+      ];
+      for (const rule of ['daily', 'weekly', 'monthly'] as const) {
+        const kept = new Set(retentionPlan(days, { ...NONE, [rule]: 2 }).keep.map((k) => k.id));
+        assert.ok(kept.has('d2a'), `${rule}: d2a stands for its bucket`);
+        assert.ok(!kept.has('d2b') && !kept.has('d1b'), `${rule}: no ${kind} backup is kept by a bucket`);
+      }
+      assert.deepEqual(deleted(days, { daily: 2 }), ['d1b', 'd2b']);
+    });
+  }
+
+  it('always keeps the newest verified intact backup as well as the newest intact one, whatever the rules', () => {
+    const list = hourly({ a6: bad.damaged, a3: { verified: true }, a2: { verified: true } });
+    const plan = retentionPlan(list, { ...NONE, keepLast: 1 });
+    const reasons = Object.fromEntries(plan.keep.map((k) => [k.id, k.reasons]));
+    assert.deepEqual(reasons, { a5: ['newest', 'keepLast'], a3: ['newest'] });
+    assert.deepEqual([...plan.delete].sort(), ['a1', 'a2', 'a4', 'a6']);
+    // past maxAgeDays, with no count rule at all
+    assert.deepEqual(deleted(list, { maxAgeDays: 1 }, new Date('2026-01-01T00:00:00Z')), ['a1', 'a2', 'a4', 'a6']);
+  });
+
+  it('maxAgeDays, pinned and safety still keep a damaged backup', () => {
+    const list = hourly({ a6: bad.damaged, a2: { damaged: true, pinned: true }, a1: { unreadable: true, type: 'safety' } });
+    assert.deepEqual(deleted(list, { keepLast: 1 }), ['a3', 'a4', 'a6']);
+    assert.deepEqual(deleted(list, { keepLast: 1, maxAgeDays: 30 }, new Date('2025-03-11T00:00:00Z')), []);
+  });
+
+  it('keeps the newest backup of all when none is intact', () => {
+    const list = hourly(Object.fromEntries(['a1', 'a2', 'a3', 'a4', 'a5', 'a6'].map((id) => [id, bad.damaged])));
+    assert.deepEqual(deleted(list, { keepLast: 3 }), ['a1', 'a2', 'a3', 'a4', 'a5']);
+  });
+});
+

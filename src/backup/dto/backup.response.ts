@@ -213,6 +213,9 @@ export class BackupResponse implements Described<BackupHistory> {
   @ApiProperty({ description: 'The last verification found no intact copy; `error` says why' })
   damaged!: boolean;
 
+  @ApiProperty({ description: 'The last verification could not open it with the configured key (not damaged; retention does not count it)' })
+  unreadable!: boolean;
+
   @ApiProperty({ type: () => BackupFilesPartResponse, nullable: true, description: 'The files part (BACKUP_INCLUDE_PATHS)' })
   files!: BackupFilesPart | null;
 
