@@ -128,6 +128,10 @@ export interface PgBackupOptions {
    * never start a scheduled backup of its own; the servers keep the schedule.
    */
   runSchedules?: boolean;
+  /** Signs every manifest written (HMAC-SHA256 over its canonical content); import checks the signature. */
+  manifestHmacKey?: string;
+  /** Import refuses unsigned or badly signed manifests (needs `manifestHmacKey`). */
+  manifestRequireSignature?: boolean;
 }
 
 export interface PgBackupModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {

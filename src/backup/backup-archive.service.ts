@@ -7,6 +7,7 @@ import { ZipRepository } from '../infra/storage/zip.repository';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { BackupHistory } from './backup-history.entity';
 import { sha256Of } from './backup-locations';
+import { manifestText } from './backup-manifest';
 import { backupPath, MANIFEST_SUFFIX } from './backup-paths';
 import { BackupStatus } from './backup.types';
 
@@ -61,7 +62,7 @@ export class BackupArchiveService {
         zipPath,
         present.flatMap((backup) => [
           { name: backup.filename, content: () => this.storage.openRead(backupPath(this.options.backupDir, backup.filename)) },
-          { name: backup.filename + MANIFEST_SUFFIX, content: JSON.stringify({ ...backup, archived: true, archivePath: relative }, null, 2) },
+          { name: backup.filename + MANIFEST_SUFFIX, content: manifestText({ ...backup, archived: true, archivePath: relative }, this.options.manifestHmacKey) },
         ]),
       );
       for (const backup of present) {

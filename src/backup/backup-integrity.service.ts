@@ -163,21 +163,42 @@ export class BackupIntegrityService {
   private async readToc(source: BackupSource, format: BackupFormat): Promise<IntegrityCheck> {
     // missing or outdated tools are the server's problem (500), not the backup's
     const tools = await this.pgTools.forServer((await this.database.server()).major);
+    try {
+      const toc = await this.listToc(tools.pgRestore, source, format);
+      return { name: 'dump', ok: true, detail: `pg_restore --list read ${toc.entries} entries` };
+    } catch (error) {
+      return { name: 'dump', ok: false, detail: (error as Error).message };
+    }
+  }
+
+  /**
+   * What the archive itself says (its header and table of contents): the truth about a file whose
+   * manifest anyone who can write its directory may have written. Throws AgeKeyMismatchError or
+   * EncryptionNotConfiguredException when the key to read it is missing.
+   */
+  async tableOfContents(source: BackupSource, format: BackupFormat): Promise<TableOfContents> {
+    const tools = await this.pgTools.forServer((await this.database.server()).major);
+    return this.listToc(tools.pgRestore, source, format);
+  }
+
+  private async listToc(pgRestore: string, source: BackupSource, format: BackupFormat): Promise<TableOfContents> {
     let stages: PipelineStage[] = [];
     try {
       stages = this.backupPipeline.decoders(format);
-      const list = this.processes.spawn(tools.pgRestore, pgRestoreListArgs(), { env: { PATH: process.env.PATH }, stdin: true });
-      let entries = 0;
+      const list = this.processes.spawn(pgRestore, pgRestoreListArgs(), { env: { PATH: process.env.PATH }, stdin: true });
+      const toc = new TocParser();
       let partialLine = '';
       list.stdout!.setEncoding('utf8');
       list.stdout!.on('data', (chunk: string) => {
         const lines = (partialLine + chunk).split('\n');
         partialLine = lines.pop() ?? '';
-        entries += lines.filter((line) => /^\d+;/.test(line)).length;
+        // a line longer than any TOC line pg_restore writes is cut, not buffered without bound
+        if (partialLine.length > 64 * 1024) partialLine = '';
+        for (const line of lines) toc.line(line);
       });
       // pg_restore stops reading after the table of contents; the feed is stopped then
-      let stageFailure: string | undefined;
-      for (const stage of stages) stage.stream.once('error', (error: Error) => (stageFailure ??= `${stage.name}: ${error.message}`));
+      let stageFailure: Error | undefined;
+      for (const stage of stages) stage.stream.once('error', (error: Error) => (stageFailure ??= stageError(stage.name, error)));
       const stop = new AbortController();
       const feed = pipeline([source.open(), ...stages.map((s) => s.stream), childStdinSink(list.stdin!)], {
         signal: stop.signal,
@@ -185,18 +206,57 @@ export class BackupIntegrityService {
       try {
         await list.completion;
       } catch (error) {
-        throw new Error(stageFailure ?? (error as Error).message);
+        throw stageFailure ?? error;
       } finally {
         stop.abort();
         await feed;
       }
-      return { name: 'dump', ok: true, detail: `pg_restore --list read ${entries} entries` };
-    } catch (error) {
-      return { name: 'dump', ok: false, detail: (error as Error).message };
+      return toc.result();
     } finally {
       for (const stage of stages) stage.kill();
     }
   }
+}
+
+/** The facts a table of contents states, for import to trust over a manifest. */
+export interface TableOfContents {
+  entries: number;
+  /** `Archive created at`: pg_dump's wall-clock time, in the zone it ran in (read here as local time). */
+  createdAt: Date | null;
+  database: string | null;
+  serverVersion: string | null;
+  pgDumpVersion: string | null;
+  /** Large object entries (BLOB, or the grouped BLOB METADATA / LARGE OBJECTS of newer versions: then at least 1). */
+  largeObjects: number;
+}
+
+class TocParser {
+  private readonly toc: TableOfContents = { entries: 0, createdAt: null, database: null, serverVersion: null, pgDumpVersion: null, largeObjects: 0 };
+  private groupedLargeObjects = false;
+
+  line(line: string): void {
+    const entry = /^\d+; \d+ \d+ (BLOB METADATA|BLOBS|BLOB|LARGE OBJECTS?) /.exec(line);
+    if (/^\d+;/.test(line)) this.toc.entries++;
+    if (entry?.[1] === 'BLOB') this.toc.largeObjects++;
+    else if (entry) this.groupedLargeObjects = true;
+    const created = /^; Archive created at (\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)/.exec(line);
+    if (created) this.toc.createdAt = new Date(`${created[1]}T${created[2]}`);
+    const field = /^;\s+(dbname|Dumped from database version|Dumped by pg_dump version): (.*)$/.exec(line);
+    if (field?.[1] === 'dbname') this.toc.database = field[2];
+    if (field?.[1] === 'Dumped from database version') this.toc.serverVersion = field[2];
+    if (field?.[1] === 'Dumped by pg_dump version') this.toc.pgDumpVersion = field[2];
+  }
+
+  result(): TableOfContents {
+    if (this.groupedLargeObjects && !this.toc.largeObjects) this.toc.largeObjects = 1;
+    return this.toc;
+  }
+}
+
+/** A decoding stage's error, keeping a key problem's class (so callers can tell it from damage). */
+function stageError(name: string, error: Error): Error {
+  const message = `${name}: ${error.message}`;
+  return error instanceof AgeKeyMismatchError ? new AgeKeyMismatchError(message) : new Error(message);
 }
 
 function keyProblem(error: unknown): { keyProblem?: true } {

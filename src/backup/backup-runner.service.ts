@@ -25,6 +25,7 @@ import { PRODUCT_VERSION } from '../product-version';
 import { BackupHistory } from './backup-history.entity';
 import { BackupIntegrityService } from './backup-integrity.service';
 import { sha256Of } from './backup-locations';
+import { manifestText } from './backup-manifest';
 import { backupDirs, backupPath, filesPartName, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupCopy, BackupFilesPart, BackupStatus } from './backup.types';
 
@@ -146,7 +147,7 @@ export class BackupRunner {
         backup.verifiedAt = new Date();
       }
       backup.copies = [...(await this.replicate(backup, finalPath, operation.signal)), ...(await this.uploadToS3(backup, finalPath, operation.signal))];
-      const manifest = JSON.stringify(backup, null, 2);
+      const manifest = manifestText(backup, this.options.manifestHmacKey);
       for (const copy of [{ storage: 'local', location: finalPath, state: 'ok' }, ...backup.copies]) {
         if (copy.state !== 'ok') continue;
         if (copy.storage === 's3') await this.s3.writeText(backup.filename + MANIFEST_SUFFIX, manifest);

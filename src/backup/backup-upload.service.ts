@@ -13,6 +13,7 @@ import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-
 import { BackupFormat } from '../pipeline/backup-format';
 import { BackupHistory, newBackupRow } from './backup-history.entity';
 import { BackupIntegrityService } from './backup-integrity.service';
+import { manifestText } from './backup-manifest';
 import { backupFilename, backupPath, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupStatus, BackupType } from './backup.types';
 
@@ -74,7 +75,7 @@ export class BackupUploadService {
           const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
           throw new BackupNotRestorableException(`the uploaded file is not a readable backup (${failed.join('; ')})`);
         }
-        await this.storage.writeFileAtomically(path + MANIFEST_SUFFIX, JSON.stringify(backup, null, 2));
+        await this.storage.writeFileAtomically(path + MANIFEST_SUFFIX, manifestText(backup, this.options.manifestHmacKey));
         const saved = await this.backups.save(backup);
         this.logger.log(`upload ${received.originalName} listed as backup ${id} (${received.size} bytes)`);
         return saved;

@@ -13,6 +13,7 @@ import { BackupHistory, newBackupRow } from './backup-history.entity';
 import { BackupArchiveService } from './backup-archive.service';
 import { BackupIntegrityService, IntegrityReport, isDamaged } from './backup-integrity.service';
 import { BackupLocations } from './backup-locations';
+import { manifestText } from './backup-manifest';
 import { backupDirs, backupFilename, filesPartName, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupRunner } from './backup-runner.service';
 import { BackupOrigin, BackupStatus, BackupType, DrillResult } from './backup.types';
@@ -159,7 +160,7 @@ export class BackupService implements OnModuleInit {
     if (saved.status === BackupStatus.Completed) {
       for (const location of this.locations.for(saved)) {
         try {
-          if ((await location.size(saved.filename)) !== null) await location.writeText(saved.filename + MANIFEST_SUFFIX, JSON.stringify(saved, null, 2));
+          if ((await location.size(saved.filename)) !== null) await location.writeText(saved.filename + MANIFEST_SUFFIX, manifestText(saved, this.options.manifestHmacKey));
         } catch (error) {
           this.logger.warn(`manifest at ${location.describe(saved.filename)} not updated: ${(error as Error).message}`);
         }

@@ -205,6 +205,15 @@ export class EnvironmentVariables {
   @IsString()
   @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters' })
   METRICS_TOKEN?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'MANIFEST_HMAC_KEY must be at least 16 characters' })
+  MANIFEST_HMAC_KEY?: string;
+
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'MANIFEST_REQUIRE_SIGNATURE must be true or false' })
+  MANIFEST_REQUIRE_SIGNATURE?: string;
 }
 
 export class InvalidEnvironmentError extends Error {}
@@ -226,6 +235,7 @@ export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariable
   if (vars.BACKUP_COMPRESSION === 'gzip' && (vars.BACKUP_COMPRESSION_LEVEL ?? 0) > 9) {
     problems.push('BACKUP_COMPRESSION_LEVEL must be 1–9 for gzip');
   }
+  if (vars.MANIFEST_REQUIRE_SIGNATURE === 'true' && !vars.MANIFEST_HMAC_KEY) problems.push('MANIFEST_REQUIRE_SIGNATURE=true needs MANIFEST_HMAC_KEY');
   if (vars.SMTP_URL && !vars.BACKUP_NOTIFY_EMAIL_TO) problems.push('SMTP_URL is set, so BACKUP_NOTIFY_EMAIL_TO must name who receives the e-mails');
   if (problems.length) throw new InvalidEnvironmentError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return vars;
