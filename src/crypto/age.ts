@@ -28,7 +28,8 @@ const TAG = 16;
 const X25519_INFO = 'age-encryption.org/v1/X25519';
 const SCRYPT_LABEL = 'age-encryption.org/v1/scrypt';
 const SCRYPT_LOG_N = 18;
-const MAX_SCRYPT_LOG_N = 22;
+/** Above 2^20 (1 GiB of memory, seconds of CPU) a file could make a decrypt exhaust the server; age's own default is 2^18. */
+const MAX_SCRYPT_LOG_N = 20;
 const MAX_HEADER = 64 * 1024;
 const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
@@ -224,7 +225,9 @@ async function unwrapFileKey(stanzas: Stanza[], identities: AgeIdentity[]): Prom
       if (identity.kind === 'scrypt' && stanza.type === 'scrypt') {
         if (stanzas.length !== 1) throw new AgeError('a scrypt stanza must be alone');
         const logN = Number(stanza.args[1]);
-        if (!Number.isInteger(logN) || logN < 1 || logN > MAX_SCRYPT_LOG_N) throw new AgeError('scrypt work factor out of range');
+        if (!Number.isInteger(logN) || logN < 1 || logN > MAX_SCRYPT_LOG_N) {
+          throw new AgeError(`scrypt work factor 2^${stanza.args[1]} refused: at most 2^${MAX_SCRYPT_LOG_N} is accepted (the file's own header asks for it)`);
+        }
         const fileKey = open(await scrypt(identity.passphrase, unb64(stanza.args[0] ?? ''), logN), Buffer.alloc(12), stanza.body);
         if (fileKey) return fileKey;
       }

@@ -94,6 +94,18 @@ describe('age format interoperability with the age CLI', () => {
     await assert.rejects(decrypt([{ kind: 'scrypt', passphrase: 'wrong' }], withPass), /no identity matches/);
   });
 
+  it('refuses a scrypt work factor above 2^20 at once, before spending the memory', async () => {
+    const sealed = await encrypt([{ kind: 'scrypt', passphrase: 'right' }], randomBytes(1000));
+    const headerEnd = sealed.indexOf('\n---');
+    for (const logN of [21, 22, 40]) {
+      const header = sealed.subarray(0, headerEnd).toString('latin1').replace(/^(-> scrypt \S+) 18$/m, `$1 ${logN}`);
+      assert.ok(header.includes(` ${logN}`), header);
+      const started = Date.now();
+      await assert.rejects(decrypt([{ kind: 'scrypt', passphrase: 'right' }], Buffer.concat([Buffer.from(header, 'latin1'), sealed.subarray(headerEnd)])), new RegExp(`work factor 2\\^${logN} refused: at most 2\\^20`));
+      assert.ok(Date.now() - started < 1000, 'no scrypt ran');
+    }
+  });
+
   it('detects a flipped byte anywhere, truncation at any point, and appended data', async () => {
     const data = randomBytes(200_000);
     const sealed = await encrypt([parseRecipient(recipient)], data);
