@@ -4,15 +4,15 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Repository } from 'typeorm';
 import { whereDefined } from '../database/where';
-import { BackupNotFoundException, BackupStateException } from '../common/exceptions';
+import { BackupCopiesRemainException, BackupNotFoundException, BackupStateException } from '../common/exceptions';
 import { StorageRepository } from '../infra/storage/storage.repository';
 import { LockService, OperationHandle } from '../lock/lock.service';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { SettingsService } from '../settings/settings.service';
 import { BackupHistory, newBackupRow } from './backup-history.entity';
-import { BackupArchiveService } from './backup-archive.service';
+import { ARCHIVE_DIR, BackupArchiveService } from './backup-archive.service';
 import { BackupIntegrityService, IntegrityReport, isDamaged } from './backup-integrity.service';
-import { BackupLocations } from './backup-locations';
+import { BackupLocation, BackupLocations } from './backup-locations';
 import { manifestText } from './backup-manifest';
 import { backupDirs, backupFilename, filesPartName, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupRunner } from './backup-runner.service';
@@ -169,7 +169,10 @@ export class BackupService implements OnModuleInit {
     return saved;
   }
 
-  /** Removes file, manifest and row, under the lock so no running restore loses its file (409 while any operation runs). */
+  /**
+   * Removes file, manifest and row, under the lock so no running restore loses its file (409 while any operation runs).
+   * The row goes only once no copy is left anywhere (503 otherwise): a delete never answers 204 over bytes a later import would bring back.
+   */
   async remove(id: string, actor: string): Promise<void> {
     const backup = await this.get(id);
     if (backup.status === BackupStatus.Running) throw new BackupStateException(`backup ${id} is still running`);
@@ -177,21 +180,31 @@ export class BackupService implements OnModuleInit {
   }
 
   private async deleteBackup(backup: BackupHistory): Promise<void> {
-    await this.deleteFiles(backup);
+    const remaining = await this.deleteFiles(backup);
+    if (remaining.length) throw new BackupCopiesRemainException(backup.id, remaining);
     await this.backups.delete({ id: backup.id });
   }
 
-  /** Removes every copy; an unreachable location (S3 down) is logged, never blocks the rest. */
-  private async deleteFiles(backup: BackupHistory): Promise<void> {
-    await this.locations.all()[0].remove(filesPartName(backup.filename));
-    for (const location of this.locations.for(backup)) {
-      try {
-        await location.remove(backup.filename);
-        await location.remove(backup.filename + MANIFEST_SUFFIX);
-      } catch (error) {
-        this.logger.warn(`could not remove ${location.describe(backup.filename)}: ${(error as Error).message}`);
+  /**
+   * Removes every copy and checks each is gone; an unreachable location (S3 down) never blocks the
+   * rest. Returns the copies left, each with why.
+   */
+  private async deleteFiles(backup: BackupHistory): Promise<string[]> {
+    const remaining: string[] = [];
+    const removeFrom = async (location: BackupLocation, names: string[]) => {
+      for (const name of names) {
+        try {
+          await location.remove(name);
+          if ((await location.size(name)) !== null) remaining.push(`${location.describe(name)} is still there`);
+        } catch (error) {
+          remaining.push(`${location.describe(name)}: ${(error as Error).message}`);
+        }
       }
-    }
+    };
+    await removeFrom(this.locations.all()[0], [filesPartName(backup.filename)]);
+    for (const location of this.locations.for(backup)) await removeFrom(location, [backup.filename, backup.filename + MANIFEST_SUFFIX]);
+    for (const copy of remaining) this.logger.warn(`backup ${backup.id}: ${copy}`);
+    return remaining;
   }
 
   /** What retention would delete now, which rule keeps each survivor, and what would be archived. */
@@ -218,11 +231,20 @@ export class BackupService implements OnModuleInit {
   /** Retention and archiving; the caller holds the lock. */
   private async applyRetention(): Promise<{ deleted: number; archived: number }> {
     const { delete: doomed } = await this.cleanupPreview();
-    for (const { id } of doomed) await this.deleteBackup(await this.get(id));
-    if (doomed.length) this.logger.log(`retention removed ${doomed.length} backup(s)`);
+    let deleted = 0;
+    for (const { id } of doomed) {
+      // one backup whose copies cannot all be removed now stays for the next cleanup; the others go
+      try {
+        await this.deleteBackup(await this.get(id));
+        deleted++;
+      } catch (error) {
+        this.logger.error(`retention could not remove backup ${id}: ${(error as Error).message}`);
+      }
+    }
+    if (deleted) this.logger.log(`retention removed ${deleted} backup(s)`);
     const { archiveAfterDays } = await this.settings.get();
     const archived = archiveAfterDays ? await this.archive.archiveDue(archiveAfterDays) : 0;
-    return { deleted: doomed.length, archived };
+    return { deleted, archived };
   }
 
   /** Every completed backup as retention sees it: a few columns, read newest first in pages. */
@@ -338,14 +360,15 @@ export class BackupService implements OnModuleInit {
   private async failInterrupted(): Promise<void> {
     const interrupted = await this.backups.findBy({ status: BackupStatus.Running });
     for (const backup of interrupted) {
-      await this.deleteFiles(backup);
+      await this.deleteFiles(backup); // what is left is logged; the row is marked failed regardless
       await this.backups.update(
         { id: backup.id, status: BackupStatus.Running },
         { status: BackupStatus.Failed, error: 'interrupted: the process running this backup stopped before it finished', finishedAt: new Date() },
       );
       this.logger.warn(`backup ${backup.id} was interrupted; marked failed`);
     }
-    for (const dir of backupDirs(this.options)) {
+    // a ZIP rewrite cut short leaves archived/<day>.zip.partial, which would block every later rewrite of that ZIP
+    for (const dir of [...backupDirs(this.options), join(this.options.backupDir, ARCHIVE_DIR)]) {
       // an unreachable external directory (an unmounted NAS) must not block every operation
       const names = await this.storage.list(dir).catch((error: Error) => {
         this.logger.warn(`cannot list ${dir}: ${error.message}`);

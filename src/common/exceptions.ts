@@ -4,6 +4,7 @@ import {
   HttpStatus,
   InternalServerErrorException,
   NotFoundException,
+  ServiceUnavailableException,
   UnprocessableEntityException,
 } from '@nestjs/common';
 
@@ -38,6 +39,13 @@ export class PgToolsException extends InternalServerErrorException {}
 export class InsufficientStorageException extends HttpException {
   constructor(message: string) {
     super({ statusCode: HttpStatus.INSUFFICIENT_STORAGE, message, error: 'Insufficient Storage' }, HttpStatus.INSUFFICIENT_STORAGE);
+  }
+}
+
+/** A delete that could not remove every copy (S3 or a ZIP unreachable): the backup stays listed, so a retry or an import cannot find it half-gone. */
+export class BackupCopiesRemainException extends ServiceUnavailableException {
+  constructor(id: string, remaining: string[]) {
+    super(`backup ${id} was not deleted: ${remaining.join('; ')}. It stays listed; delete it again once the storage answers`);
   }
 }
 

@@ -12,6 +12,7 @@ import { ZipRepository } from '../../src/infra/storage/zip.repository';
 import { BackupService } from '../../src/backup/backup.service';
 import { BackupStatus, BackupType } from '../../src/backup/backup.types';
 import {
+  BackupCopiesRemainException,
   BackupNotFoundException,
   BackupStateException,
   InsufficientStorageException,
@@ -238,6 +239,7 @@ describe('BackupService.remove', () => {
     const h = harness();
     const backup = storedBackup('22222222-aaaa-4000-8000-000000000000', BackupStatus.Failed);
     h.backups.seed(backup);
+    h.storage.size.mock.mockImplementation(async () => null); // gone once removed
 
     await h.service.remove(backup.id, 'alice');
 
@@ -250,6 +252,24 @@ describe('BackupService.remove', () => {
       ],
     );
     assert.equal(h.backups.rows.length, 0);
+  });
+
+  it('keeps the row and answers 503 naming the copy when a copy cannot be removed', async () => {
+    const h = harness();
+    const backup = storedBackup('33333333-bbbb-4000-8000-000000000000', BackupStatus.Completed);
+    h.backups.seed(backup);
+    h.storage.size.mock.mockImplementation(async () => null);
+    h.storage.remove.mock.mockImplementation(async (path: string) => {
+      if (path.endsWith('.dump')) throw new Error('EIO: i/o error');
+    });
+
+    await assert.rejects(h.service.remove(backup.id, 'alice'), (error: Error) => {
+      assert.ok(error instanceof BackupCopiesRemainException);
+      assert.equal((error as BackupCopiesRemainException).getStatus(), 503);
+      assert.match(error.message, new RegExp(`${backup.filename}: EIO`));
+      return true;
+    });
+    assert.equal(h.backups.rows.length, 1, 'the row stays');
   });
 
   it('answers 404 for an unknown backup', async () => {
