@@ -76,6 +76,18 @@ describe('validateEnvironment', () => {
     rejects({ BACKUP_SCHEMA: 'x"; DROP SCHEMA public; --' }, 'BACKUP_SCHEMA');
   });
 
+  it('checks MANIFEST_HMAC_KEY and MANIFEST_REQUIRE_SIGNATURE and maps them to the options', () => {
+    rejects({ MANIFEST_HMAC_KEY: 'short' }, 'MANIFEST_HMAC_KEY');
+    rejects({ MANIFEST_REQUIRE_SIGNATURE: 'yes', MANIFEST_HMAC_KEY: 'a-manifest-key-of-16+' }, 'MANIFEST_REQUIRE_SIGNATURE');
+    rejects({ MANIFEST_REQUIRE_SIGNATURE: 'true' }, 'MANIFEST_HMAC_KEY');
+    const options = serverOptions(validateEnvironment({ MANIFEST_HMAC_KEY: 'a-manifest-key-of-16+', MANIFEST_REQUIRE_SIGNATURE: 'true' }), 'postgres://x@h/db', 'fallback-secret-0123456789');
+    assert.equal(options.manifestHmacKey, 'a-manifest-key-of-16+');
+    assert.equal(options.manifestRequireSignature, true);
+    const defaults = serverOptions(validateEnvironment({}), 'postgres://x@h/db', 'fallback-secret-0123456789');
+    assert.equal(defaults.manifestHmacKey, undefined);
+    assert.equal(defaults.manifestRequireSignature, false);
+  });
+
   it('lists every bad variable at once', () => {
     const error = rejects({ PORT: 'abc', LOG_LEVEL: 'verbose', BACKUP_SCHEDULE: 'nope' }, 'PORT');
     assert.match(error.message, /LOG_LEVEL/);
