@@ -128,6 +128,10 @@ export interface PgBackupOptions {
    * never start a scheduled backup of its own; the servers keep the schedule.
    */
   runSchedules?: boolean;
+  /** Directories a files restore may write under (`filesTarget` must lie inside one); none by default. */
+  restoreFilesRoots?: string[];
+  /** A files restore may put files back into place (`filesTarget` `/`), into the backup's own include paths only (default false). */
+  restoreFilesInPlace?: boolean;
   /** Signs every manifest written (HMAC-SHA256 over its canonical content); import checks the signature. */
   manifestHmacKey?: string;
   /** Import refuses unsigned or badly signed manifests (needs `manifestHmacKey`). */

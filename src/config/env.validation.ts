@@ -207,6 +207,14 @@ export class EnvironmentVariables {
   METRICS_TOKEN?: string;
 
   @IsOptional()
+  @Matches(/^\/[^,]*(,\s*\/[^,]*)*$/, { message: 'RESTORE_FILES_ROOTS must be a comma-separated list of absolute paths' })
+  RESTORE_FILES_ROOTS?: string;
+
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'RESTORE_FILES_IN_PLACE must be true or false' })
+  RESTORE_FILES_IN_PLACE?: string;
+
+  @IsOptional()
   @IsString()
   @MinLength(16, { message: 'MANIFEST_HMAC_KEY must be at least 16 characters' })
   MANIFEST_HMAC_KEY?: string;

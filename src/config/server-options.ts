@@ -49,6 +49,8 @@ export function serverOptions(env: EnvironmentVariables, databaseUrl: string, fa
     notifications: notificationOptions(env),
     health: { maxBackupAgeHours: env.HEALTH_MAX_BACKUP_AGE_HOURS },
     metrics: { token: env.METRICS_TOKEN },
+    restoreFilesRoots: list(env.RESTORE_FILES_ROOTS).map((p) => resolve(p)),
+    restoreFilesInPlace: env.RESTORE_FILES_IN_PLACE === 'true',
     manifestHmacKey: env.MANIFEST_HMAC_KEY,
     manifestRequireSignature: env.MANIFEST_REQUIRE_SIGNATURE === 'true',
   };

@@ -62,7 +62,7 @@ export class RestoreService implements OnModuleInit {
         const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
         throw new BackupNotRestorableException(`backup ${backupId} is not intact (${failed.join('; ')}); nothing was changed`);
       }
-      if (options.files) await this.filesRestore.check(backup);
+      if (options.files) await this.filesRestore.check(backup, options.filesTarget);
       const restore = await this.restores.save(
         this.restores.create({
           id,

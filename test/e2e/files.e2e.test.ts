@@ -17,6 +17,12 @@ describe('BACKUP_INCLUDE_PATHS: files beside the dump', () => {
   const uploads = mkdtempSync(join(tmpdir(), 'pgb-uploads-'));
   const single = join(mkdtempSync(join(tmpdir(), 'pgb-config-')), 'app.env');
   let backup: any;
+  const appOptions = {
+    includePaths: [uploads, single],
+    encryption: { recipients: [parseRecipient(keys.recipient)], identities: parseIdentities(keys.identity) },
+    restoreFilesRoots: [tmpdir()],
+    restoreFilesInPlace: true,
+  };
 
   before(async () => {
     mkdirSync(join(uploads, 'avatars'));
@@ -28,10 +34,7 @@ describe('BACKUP_INCLUDE_PATHS: files beside the dump', () => {
     pg = await startPostgres();
     pg.psql('create database app');
     pg.psql('create table t (id int); insert into t select generate_series(1, 100)', 'app');
-    server = await startApp(pg.url('app'), {
-      includePaths: [uploads, single],
-      encryption: { recipients: [parseRecipient(keys.recipient)], identities: parseIdentities(keys.identity) },
-    });
+    server = await startApp(pg.url('app'), appOptions);
   });
 
   after(async () => {
@@ -83,6 +86,34 @@ describe('BACKUP_INCLUDE_PATHS: files beside the dump', () => {
     assert.equal((await server.waitDone(`/restores/${inPlace.json.id}`, admin)).status, 'completed');
     assert.equal(readFileSync(join(uploads, 'readme.txt'), 'utf8'), 'hello');
     assert.ok(existsSync(join(uploads, 'avatars', 'ada.png')));
+  });
+
+  it('refuses a target outside the configured roots, and in place unless enabled', async () => {
+    const outside = `/var/pgb-not-a-root-${process.pid}`;
+    const r = await server.request('POST', `/backups/${backup.id}/restore`, { token: admin, body: { confirm: true, files: true, filesTarget: outside } });
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.json.message, /not inside a directory of RESTORE_FILES_ROOTS/);
+    assert.equal(existsSync(outside), false);
+    const strict = await startApp(pg.url('app'), { ...appOptions, backupDir: server.backupDir, restoreFilesInPlace: undefined });
+    try {
+      const inPlace = await strict.request('POST', `/backups/${backup.id}/restore`, { token: admin, body: { confirm: true, files: true } });
+      assert.equal(inPlace.status, 400, inPlace.text);
+      assert.match(inPlace.json.message, /RESTORE_FILES_IN_PLACE/);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('stops at a directory swapped for a symlink under an include path, writing nothing through it', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'pgb-elsewhere-'));
+    rmSync(join(uploads, 'avatars'), { recursive: true });
+    symlinkSync(elsewhere, join(uploads, 'avatars'));
+    const r = await server.request('POST', `/backups/${backup.id}/restore`, { token: admin, body: { confirm: true, files: true, safetyBackup: false } });
+    assert.equal(r.status, 202, r.text);
+    const done = await server.waitDone(`/restores/${r.json.id}`, admin);
+    assert.equal(done.status, 'failed', JSON.stringify(done));
+    assert.match(done.error, /avatars is a symbolic link/);
+    assert.equal(existsSync(join(elsewhere, 'ada.png')), false);
   });
 
   it('refuses files: true when the part is damaged, or a relative target', async () => {

@@ -88,6 +88,17 @@ describe('validateEnvironment', () => {
     assert.equal(defaults.manifestRequireSignature, false);
   });
 
+  it('checks RESTORE_FILES_ROOTS and RESTORE_FILES_IN_PLACE; by default a files restore may write nowhere', () => {
+    rejects({ RESTORE_FILES_ROOTS: 'relative/dir' }, 'RESTORE_FILES_ROOTS');
+    rejects({ RESTORE_FILES_IN_PLACE: 'yes' }, 'RESTORE_FILES_IN_PLACE');
+    const options = serverOptions(validateEnvironment({ RESTORE_FILES_ROOTS: '/srv/restore, /mnt/check', RESTORE_FILES_IN_PLACE: 'true' }), 'postgres://x@h/db', 'fallback-secret-0123456789');
+    assert.deepEqual(options.restoreFilesRoots, ['/srv/restore', '/mnt/check']);
+    assert.equal(options.restoreFilesInPlace, true);
+    const defaults = serverOptions(validateEnvironment({}), 'postgres://x@h/db', 'fallback-secret-0123456789');
+    assert.deepEqual(defaults.restoreFilesRoots, []);
+    assert.equal(defaults.restoreFilesInPlace, false);
+  });
+
   it('lists every bad variable at once', () => {
     const error = rejects({ PORT: 'abc', LOG_LEVEL: 'verbose', BACKUP_SCHEDULE: 'nope' }, 'PORT');
     assert.match(error.message, /LOG_LEVEL/);

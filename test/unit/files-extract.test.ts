@@ -38,7 +38,7 @@ describe('extractFiles', () => {
         { name: '/abs.txt', body: 'x' },
         { name: 'etc/link', type: 'symlink', linkname: '/etc/passwd' },
       ]),
-      root,
+      { root, allowed: [root] },
     );
     assert.equal(result.restored, 2);
     assert.deepEqual(result.skipped.sort(), ['../outside.txt', '/abs.txt', 'etc/link'].sort());
@@ -52,8 +52,39 @@ describe('extractFiles', () => {
     const root = mkdtempSync(join(tmpdir(), 'pgb-extract-'));
     const elsewhere = mkdtempSync(join(tmpdir(), 'pgb-elsewhere-'));
     symlinkSync(elsewhere, join(root, 'sneaky'));
-    await assert.rejects(extractFiles(tarOf([{ name: 'sneaky/planted.txt', body: 'x' }]), root), /leads out of/);
+    await assert.rejects(extractFiles(tarOf([{ name: 'sneaky/planted.txt', body: 'x' }]), { root, allowed: [root] }), /sneaky is a symbolic link/);
     assert.equal(existsSync(join(elsewhere, 'planted.txt')), false);
+  });
+
+  it('refuses a symlink at any depth, even one that points back inside the root, and creates nothing beyond it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'pgb-extract-'));
+    mkdirSync(join(root, 'a', 'real'), { recursive: true });
+    symlinkSync(join(root, 'a', 'real'), join(root, 'a', 'swapped'));
+    await assert.rejects(extractFiles(tarOf([{ name: 'a/swapped/deeper/x.txt', body: 'x' }]), { root, allowed: [root] }), /a\/swapped is a symbolic link/);
+    assert.equal(existsSync(join(root, 'a', 'real', 'deeper')), false, 'no mkdir -p through the link');
+    await assert.rejects(extractFiles(tarOf([{ name: 'a/swapped/', type: 'directory' }]), { root, allowed: [root] }), /symbolic link/);
+  });
+
+  it('writes only on or under the allowed paths (in place: the include paths), skipping the rest', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'pgb-inplace-'));
+    mkdirSync(join(base, 'uploads'));
+    writeFileSync(join(base, 'app.env'), 'old');
+    const allowed = [join(base, 'uploads'), join(base, 'app.env')];
+    const rel = base.slice(1);
+    const result = await extractFiles(
+      tarOf([
+        { name: `${rel}/uploads/a/b.txt`, body: 'b' },
+        { name: `${rel}/app.env`, body: 'new' },
+        { name: `${rel}/other.txt`, body: 'x' },
+        { name: 'etc/cron.d/evil', body: 'x' },
+      ]),
+      { root: '/', allowed },
+    );
+    assert.equal(result.restored, 2);
+    assert.deepEqual(result.skipped.sort(), ['etc/cron.d/evil', `${rel}/other.txt`].sort());
+    assert.equal(readFileSync(join(base, 'uploads', 'a', 'b.txt'), 'utf8'), 'b');
+    assert.equal(readFileSync(join(base, 'app.env'), 'utf8'), 'new');
+    assert.equal(existsSync(join(base, 'other.txt')), false);
   });
 
   it('replaces a symlink at the target instead of writing through it', async () => {
@@ -61,7 +92,7 @@ describe('extractFiles', () => {
     const victim = join(mkdtempSync(join(tmpdir(), 'pgb-victim-')), 'victim.txt');
     writeFileSync(victim, 'untouched');
     symlinkSync(victim, join(root, 'file.txt'));
-    await extractFiles(tarOf([{ name: 'file.txt', body: 'restored' }]), root);
+    await extractFiles(tarOf([{ name: 'file.txt', body: 'restored' }]), { root, allowed: [root] });
     assert.equal(readFileSync(victim, 'utf8'), 'untouched');
     assert.equal(readFileSync(join(root, 'file.txt'), 'utf8'), 'restored');
   });
