@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { join } from 'node:path';
-import { LessThan, Repository } from 'typeorm';
+import { In, LessThan, Repository } from 'typeorm';
 import { StorageRepository } from '../infra/storage/storage.repository';
 import { ZipRepository } from '../infra/storage/zip.repository';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
@@ -12,6 +12,8 @@ import { backupPath, MANIFEST_SUFFIX } from './backup-paths';
 import { BackupStatus } from './backup.types';
 
 export const ARCHIVE_DIR = 'archived';
+
+export type ArchiveCandidate = Pick<BackupHistory, 'id' | 'filename' | 'createdAt'>;
 
 /**
  * Moves completed backups older than `archiveAfterDays` out of the backup directory into one ZIP
@@ -29,17 +31,20 @@ export class BackupArchiveService {
     private readonly zips: ZipRepository,
   ) {}
 
-  /** Completed, not yet archived backups created before the cutoff, grouped by UTC day. */
-  async candidates(afterDays: number, now = new Date()): Promise<Map<string, BackupHistory[]>> {
+  /** Completed, not yet archived backups created before the cutoff, grouped by UTC day (only the columns a preview shows). */
+  async candidates(afterDays: number, now = new Date()): Promise<Map<string, ArchiveCandidate[]>> {
     const cutoff = new Date(now.getTime() - afterDays * 86_400_000);
     const due = await this.backups.find({
       where: { status: BackupStatus.Completed, archived: false, createdAt: LessThan(cutoff) },
       order: { createdAt: 'ASC' },
+      select: { id: true, filename: true, createdAt: true },
     });
-    const byDay = new Map<string, BackupHistory[]>();
+    const byDay = new Map<string, ArchiveCandidate[]>();
     for (const backup of due) {
       const day = backup.createdAt.toISOString().slice(0, 10);
-      byDay.set(day, [...(byDay.get(day) ?? []), backup]);
+      const list = byDay.get(day);
+      if (list) list.push(backup);
+      else byDay.set(day, [backup]);
     }
     return byDay;
   }
@@ -47,7 +52,9 @@ export class BackupArchiveService {
   /** Archives what is due; the caller holds the operation lock. Returns how many were archived. */
   async archiveDue(afterDays: number, now = new Date()): Promise<number> {
     let archived = 0;
-    for (const [day, backups] of await this.candidates(afterDays, now)) {
+    for (const [day, due] of await this.candidates(afterDays, now)) {
+      // whole rows (their manifests go into the ZIP) one day at a time
+      const backups = await this.backups.find({ where: { id: In(due.map((b) => b.id)), archived: false }, order: { createdAt: 'ASC' } });
       const present: BackupHistory[] = [];
       for (const backup of backups) {
         const path = backupPath(this.options.backupDir, backup.filename);

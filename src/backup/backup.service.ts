@@ -187,17 +187,21 @@ export class BackupService implements OnModuleInit {
 
   /**
    * Removes every copy and checks each is gone; an unreachable location (S3 down) never blocks the
-   * rest. Returns the copies left, each with why.
+   * rest. Returns the copies left, each with why. An unreachable S3 counts only when it may hold
+   * a copy: not when the record says the upload failed (a failed upload leaves no object).
    */
   private async deleteFiles(backup: BackupHistory): Promise<string[]> {
     const remaining: string[] = [];
+    const s3Copies = (backup.copies ?? []).filter((c) => c.storage === 's3');
+    const knownAbsent = (location: BackupLocation) => location.kind === 's3' && s3Copies.length > 0 && s3Copies.every((c) => c.state === 'failed');
     const removeFrom = async (location: BackupLocation, names: string[]) => {
       for (const name of names) {
         try {
           await location.remove(name);
           if ((await location.size(name)) !== null) remaining.push(`${location.describe(name)} is still there`);
         } catch (error) {
-          remaining.push(`${location.describe(name)}: ${(error as Error).message}`);
+          if (knownAbsent(location)) this.logger.warn(`could not check ${location.describe(name)}, which never held a copy: ${(error as Error).message}`);
+          else remaining.push(`${location.describe(name)}: ${(error as Error).message}`);
         }
       }
     };
