@@ -89,6 +89,8 @@ export class BackupImportService {
     if (claimed.getTime() > now.getTime() + CLOCK_SKEW_MS) return `the manifest is dated in the future (${claimed.toISOString()})`;
     const size = await location.size(filename);
     if (size === null) return 'the backup file is missing';
+    // an empty "file" may be a FIFO or a device, whose read would never end
+    if (!size) return 'the backup file is empty';
     if (size !== manifest.sizeBytes) return `size ${size} differs from the manifest's ${manifest.sizeBytes}`;
     if ((await sha256Of(location.open(filename))) !== manifest.sha256) return 'SHA-256 differs from the manifest';
     const encrypted = manifest.encrypted === true;

@@ -1,12 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { S3Repository } from '../infra/storage/s3.repository';
 import { StorageRepository } from '../infra/storage/storage.repository';
 import { ZipRepository } from '../infra/storage/zip.repository';
 import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
+import { MAX_MANIFEST_BYTES } from './backup-manifest';
 
 /** Bytes of one copy of a backup, wherever it lives. */
 export interface BackupSource {
@@ -42,6 +44,22 @@ export async function sha256Of(stream: Readable): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of stream) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/**
+ * A manifest from a directory anyone with write access may have filled: a regular file (not a
+ * FIFO that would block the read forever, not a symlink) of at most MAX_MANIFEST_BYTES.
+ */
+async function readManifestFile(path: string): Promise<string> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new Error('not a regular file');
+    if (info.size > MAX_MANIFEST_BYTES) throw new Error(`${info.size} bytes, more than ${MAX_MANIFEST_BYTES}`);
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Names this module writes: never a path, never hidden. */
@@ -100,7 +118,7 @@ export class BackupLocations {
       open: (name) => this.storage.openRead(path(name)),
       path,
       sha256: async (name) => (await this.storage.sha256(path(name))).sha256,
-      readText: (name) => readFile(path(name), 'utf8'),
+      readText: (name) => readManifestFile(path(name)),
       writeText: (name, content) => this.storage.writeFileAtomically(path(name), content),
       remove: (name) => this.storage.remove(path(name)),
       list: () => this.storage.list(dir),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -137,6 +138,20 @@ describe('import trusts the archive, not the manifest', () => {
   it('refuses a manifest larger than 1 MiB', async () => {
     const huge = plant((m) => ({ ...m, notes: 'x'.repeat(1024 * 1024) }));
     assert.match(reasonFor(await importAll(), huge.filename) ?? '', /more than 1048576/);
+  });
+
+  it('never hangs on a FIFO planted as a manifest or as a backup file', { timeout: 60_000 }, async () => {
+    const fifoManifest = join(server.backupDir, `app-manual-20261101T000000Z-0f0f0f0f.dump.zst.json`);
+    execFileSync('mkfifo', [fifoManifest]);
+    const fifoFile = plant((m) => ({ ...m, sizeBytes: 0 }));
+    rmSync(join(server.backupDir, fifoFile.filename));
+    execFileSync('mkfifo', [join(server.backupDir, fifoFile.filename)]);
+    const result = await importAll();
+    assert.equal(reasonFor(result, 'app-manual-20261101T000000Z-0f0f0f0f.dump.zst'), 'not a regular file');
+    assert.equal(reasonFor(result, fifoFile.filename), 'the backup file is empty');
+    rmSync(fifoManifest);
+    rmSync(join(server.backupDir, fifoFile.filename));
+    rmSync(join(server.backupDir, `${fifoFile.filename}.json`));
   });
 
   it('signs what it writes; with a signature required, refuses unsigned and tampered manifests', async () => {
