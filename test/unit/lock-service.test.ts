@@ -35,6 +35,7 @@ function lockRow(holderPid: number): OperationLock {
     startedAt: new Date('2025-06-01T12:00:00Z'),
     bytesDone: 4096,
     irrevocable: false,
+    cancelRequested: false,
     holderPid,
     instanceId: 'another-instance',
     updatedAt: new Date('2025-06-01T12:00:05Z'),
