@@ -13,6 +13,7 @@ import { BackupFiles1763950000000 } from '../../migrations/1763950000000-BackupF
 import { Automation1763960000000 } from '../../migrations/1763960000000-Automation';
 import { CancelRequest1764100000000 } from '../../migrations/1764100000000-CancelRequest';
 import { ScheduleTick } from '../automation/schedule-tick.entity';
+import { pgClientConfig } from './pg-client';
 
 export const APPLICATION_NAME = 'nestjs-pg-backup';
 export const ENTITIES = [BackupHistory, RestoreHistory, OperationLock, AuditLog, BackupConfigRow, ScheduleTick];
@@ -40,6 +41,7 @@ export function dataSourceOptions(databaseUrl: string, schema: string): DataSour
     // never CREATE EXTENSION in the user's database (TypeORM would add uuid-ossp to public)
     installExtensions: false,
     migrationsRun: false,
-    extra: { max: 10 },
+    // TLS as libpq reads the URL and PGSSL*, session settings and keepalive (initializeDataSource adds idle_session_timeout)
+    extra: { max: 10, ...pgClientConfig(databaseUrl) },
   };
 }

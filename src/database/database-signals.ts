@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { APPLICATION_NAME } from './data-source';
+import { newClient, openSession } from './pg-client';
 
 const RECONNECT_MS = 2000;
 /** A burst of one kind of signal reaches the handlers at most once per this, plus once after it. */
@@ -73,7 +74,7 @@ export class DatabaseSignals implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.options.databaseUrl, application_name: `${APPLICATION_NAME}:listen`, keepAlive: true });
+    const client = newClient(this.options.databaseUrl, `${APPLICATION_NAME}:listen`);
     const reconnect = (error?: Error) => {
       if (this.stopped || this.client !== client) return;
       this.client = undefined;
@@ -91,7 +92,7 @@ export class DatabaseSignals implements OnModuleInit, OnApplicationShutdown {
     });
     this.client = client;
     try {
-      await client.connect();
+      await openSession(client);
       await client.query(`LISTEN "${this.channel}"`);
     } catch (error) {
       this.client = undefined;
