@@ -44,9 +44,10 @@ export class BackupArchiveService {
   }
 
   /** Archives what is due; the caller holds the operation lock. Returns how many were archived. */
-  async archiveDue(afterDays: number, now = new Date()): Promise<number> {
+  async archiveDue(afterDays: number, now = new Date(), signal?: AbortSignal): Promise<number> {
     let archived = 0;
     for (const [day, backups] of await this.candidates(afterDays, now)) {
+      signal?.throwIfAborted();
       const present: BackupHistory[] = [];
       for (const backup of backups) {
         const path = backupPath(this.options.backupDir, backup.filename);
@@ -65,6 +66,7 @@ export class BackupArchiveService {
         ]),
       );
       for (const backup of present) {
+        signal?.throwIfAborted();
         // the originals go only once their bytes are proven in the ZIP
         if ((await sha256Of(this.zips.openEntry(zipPath, backup.filename))) !== backup.sha256) {
           throw new Error(`archiving ${backup.filename} into ${relative} failed: the entry's SHA-256 differs`);

@@ -14,7 +14,7 @@ import { BackupArchiveService } from './backup-archive.service';
 import { BackupIntegrityService, IntegrityReport, isDamaged } from './backup-integrity.service';
 import { BackupLocations } from './backup-locations';
 import { backupDirs, backupFilename, filesPartName, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
-import { BackupRunner } from './backup-runner.service';
+import { BackupRunner, failureMessage } from './backup-runner.service';
 import { BackupOrigin, BackupStatus, BackupType, DrillResult } from './backup.types';
 import { KeepReason, retentionPlan } from './retention';
 import { UpdateBackupDto } from './dto/update-backup.dto';
@@ -98,7 +98,7 @@ export class BackupService implements OnModuleInit {
       await onStarted?.(row);
       const done = await this.runner.run(row, context, operation, { verify: config.verifyAfterCreate });
       if (done.status === BackupStatus.Completed) {
-        await this.applyRetention().catch((error: Error) => this.logger.error(`retention after backup ${id} failed: ${error.message}`));
+        await this.applyRetention(operation.signal).catch((error: Error) => this.logger.error(`retention after backup ${id} failed: ${error.message}`));
       }
       return done;
     });
@@ -205,16 +205,25 @@ export class BackupService implements OnModuleInit {
 
   /** Applies the retention policy, then archives what is older than `archiveAfterDays`, under the lock. */
   async cleanup(actor: string): Promise<{ deleted: number; archived: number }> {
-    return this.lock.runExclusive('cleanup', randomUUID(), actor, () => this.applyRetention());
+    return this.lock.runExclusive('cleanup', randomUUID(), actor, (operation) => this.applyRetention(operation.signal));
   }
 
-  /** Retention and archiving; the caller holds the lock. */
-  private async applyRetention(): Promise<{ deleted: number; archived: number }> {
+  /** Retention and archiving; the caller holds the lock, and `signal` stops them between two files when it is lost. */
+  private async applyRetention(signal: AbortSignal): Promise<{ deleted: number; archived: number }> {
     const { delete: doomed } = await this.cleanupPreview();
-    for (const { id } of doomed) await this.deleteBackup(await this.get(id));
+    let deleted = 0;
+    const stopIfAborted = () => {
+      if (signal.aborted) throw new BackupStateException(`the cleanup stopped (${failureMessage(null, signal)}) after deleting ${deleted} of ${doomed.length} backups`);
+    };
+    for (const { id } of doomed) {
+      stopIfAborted();
+      await this.deleteBackup(await this.get(id));
+      deleted++;
+    }
     if (doomed.length) this.logger.log(`retention removed ${doomed.length} backup(s)`);
+    stopIfAborted();
     const { archiveAfterDays } = await this.settings.get();
-    const archived = archiveAfterDays ? await this.archive.archiveDue(archiveAfterDays) : 0;
+    const archived = archiveAfterDays ? await this.archive.archiveDue(archiveAfterDays, new Date(), signal) : 0;
     return { deleted: doomed.length, archived };
   }
 
