@@ -50,9 +50,10 @@ export class BackupArchiveService {
   }
 
   /** Archives what is due; the caller holds the operation lock. Returns how many were archived. */
-  async archiveDue(afterDays: number, now = new Date()): Promise<number> {
+  async archiveDue(afterDays: number, now = new Date(), signal?: AbortSignal): Promise<number> {
     let archived = 0;
     for (const [day, due] of await this.candidates(afterDays, now)) {
+      signal?.throwIfAborted();
       // whole rows (their manifests go into the ZIP) one day at a time
       const backups = await this.backups.find({ where: { id: In(due.map((b) => b.id)), archived: false }, order: { createdAt: 'ASC' } });
       const present: BackupHistory[] = [];
@@ -73,6 +74,7 @@ export class BackupArchiveService {
         ]),
       );
       for (const backup of present) {
+        signal?.throwIfAborted();
         // the originals go only once their bytes are proven in the ZIP
         if ((await sha256Of(this.zips.openEntry(zipPath, backup.filename))) !== backup.sha256) {
           throw new Error(`archiving ${backup.filename} into ${relative} failed: the entry's SHA-256 differs`);

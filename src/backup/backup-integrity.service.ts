@@ -49,7 +49,7 @@ export class BackupIntegrityService {
   ) {}
 
   /** `full: false` (before a restore) skips decoding every byte: the restore's transaction covers that. */
-  async check(backup: BackupHistory, { full }: { full: boolean } = { full: true }): Promise<IntegrityReport> {
+  async check(backup: BackupHistory, { full, signal }: { full: boolean; signal?: AbortSignal } = { full: true }): Promise<IntegrityReport> {
     const checks: IntegrityCheck[] = [];
     let intact: BackupSource | undefined;
     const report = (): IntegrityReport => ({ valid: checks.every((c) => c.ok), checks, source: intact });
@@ -60,7 +60,7 @@ export class BackupIntegrityService {
     if (!copy.source) return report();
     const source = (intact = copy.source);
     if (full) {
-      const decoded = await this.decodeAll(source, format);
+      const decoded = await this.decodeAll(source, format, signal);
       checks.push(...decoded);
       if (decoded.some((c) => !c.ok)) return report();
     }
@@ -112,7 +112,7 @@ export class BackupIntegrityService {
   }
 
   /** Streams the whole file through decryption and decompression, naming the stage that fails. */
-  private async decodeAll(source: BackupSource, format: BackupFormat): Promise<IntegrityCheck[]> {
+  private async decodeAll(source: BackupSource, format: BackupFormat, signal?: AbortSignal): Promise<IntegrityCheck[]> {
     let stages: PipelineStage[];
     try {
       stages = this.backupPipeline.decoders(format);
@@ -140,7 +140,7 @@ export class BackupIntegrityService {
       },
     });
     try {
-      await Promise.all([pipeline([source.open(), ...stages.map((s) => s.stream), sink]), ...stages.map((s) => s.completion)]);
+      await Promise.all([pipeline([source.open(), ...stages.map((s) => s.stream), sink], { signal }), ...stages.map((s) => s.completion)]);
     } catch (error) {
       if (!failures.size) failures.set(stages[0].name, error as Error);
     } finally {

@@ -15,7 +15,7 @@ import { BackupIntegrityService, IntegrityReport, isDamaged } from './backup-int
 import { BackupLocation, BackupLocations } from './backup-locations';
 import { manifestText } from './backup-manifest';
 import { backupDirs, backupFilename, filesPartName, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
-import { BackupRunner } from './backup-runner.service';
+import { BackupRunner, failureMessage } from './backup-runner.service';
 import { BackupOrigin, BackupStatus, BackupType, DrillResult } from './backup.types';
 import { KeepReason, RetentionCandidate, retentionPlan } from './retention';
 import { UpdateBackupDto } from './dto/update-backup.dto';
@@ -104,7 +104,7 @@ export class BackupService implements OnModuleInit {
       await onStarted?.(row);
       const done = await this.runner.run(row, context, operation, { verify: config.verifyAfterCreate });
       if (done.status === BackupStatus.Completed) {
-        await this.applyRetention().catch((error: Error) => this.logger.error(`retention after backup ${id} failed: ${error.message}`));
+        await this.applyRetention(operation.signal).catch((error: Error) => this.logger.error(`retention after backup ${id} failed: ${error.message}`));
       }
       return done;
     });
@@ -229,14 +229,18 @@ export class BackupService implements OnModuleInit {
 
   /** Applies the retention policy, then archives what is older than `archiveAfterDays`, under the lock. */
   async cleanup(actor: string): Promise<{ deleted: number; archived: number }> {
-    return this.lock.runExclusive('cleanup', randomUUID(), actor, () => this.applyRetention());
+    return this.lock.runExclusive('cleanup', randomUUID(), actor, (operation) => this.applyRetention(operation.signal));
   }
 
-  /** Retention and archiving; the caller holds the lock. */
-  private async applyRetention(): Promise<{ deleted: number; archived: number }> {
+  /** Retention and archiving; the caller holds the lock, and `signal` stops them between two files when it is lost. */
+  private async applyRetention(signal: AbortSignal): Promise<{ deleted: number; archived: number }> {
     const { delete: doomed } = await this.cleanupPreview();
     let deleted = 0;
+    const stopIfAborted = () => {
+      if (signal.aborted) throw new BackupStateException(`the cleanup stopped (${failureMessage(null, signal)}) after deleting ${deleted} of ${doomed.length} backups`);
+    };
     for (const { id } of doomed) {
+      stopIfAborted();
       // one backup whose copies cannot all be removed now stays for the next cleanup; the others go
       try {
         await this.deleteBackup(await this.get(id));
@@ -246,8 +250,9 @@ export class BackupService implements OnModuleInit {
       }
     }
     if (deleted) this.logger.log(`retention removed ${deleted} backup(s)`);
+    stopIfAborted();
     const { archiveAfterDays } = await this.settings.get();
-    const archived = archiveAfterDays ? await this.archive.archiveDue(archiveAfterDays) : 0;
+    const archived = archiveAfterDays ? await this.archive.archiveDue(archiveAfterDays, new Date(), signal) : 0;
     return { deleted, archived };
   }
 

@@ -4,7 +4,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { inspect } from 'node:util';
-import { Client } from 'pg';
+import { newClient, openSession } from '../database/pg-client';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../app.module';
 import { AuditOutcome } from '../audit/audit-log.entity';
@@ -169,10 +169,10 @@ export class CliContext {
  * TypeORM's retries. Returns the database's name.
  */
 async function checkConnection(databaseUrl: string): Promise<string> {
-  const client = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const client = newClient(databaseUrl, undefined, { connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   client.on('error', () => undefined);
   try {
-    await client.connect();
+    await openSession(client);
     const { rows } = await client.query<{ database: string }>('SELECT current_database() AS database');
     return rows[0].database;
   } catch (error) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
+import { newClient, openSession } from '../database/pg-client';
 import { BackupHistory } from '../backup/backup-history.entity';
 import { BackupIntegrityService } from '../backup/backup-integrity.service';
 import { failureMessage } from '../backup/backup-runner.service';
@@ -77,10 +77,10 @@ export function checkTargetName(context: CliContext, database: string): void {
 
 /** Relations outside the system schemas: tables, views, materialized views, sequences, foreign tables. */
 async function userRelations(databaseUrl: string): Promise<number> {
-  const client = new Client({ connectionString: databaseUrl, application_name: `${APPLICATION_NAME}:cli` });
+  const client = newClient(databaseUrl, `${APPLICATION_NAME}:cli`);
   client.on('error', () => undefined);
-  await client.connect();
   try {
+    await openSession(client);
     const { rows } = await client.query<{ count: string }>(
       `SELECT count(*) AS count FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')

@@ -11,8 +11,10 @@ import { BackupArchived1763930000000 } from '../../migrations/1763930000000-Back
 import { Scrub1763940000000 } from '../../migrations/1763940000000-Scrub';
 import { BackupFiles1763950000000 } from '../../migrations/1763950000000-BackupFiles';
 import { Automation1763960000000 } from '../../migrations/1763960000000-Automation';
+import { CancelRequest1764100000000 } from '../../migrations/1764100000000-CancelRequest';
 import { BackupUnreadable1764600000000 } from '../../migrations/1764600000000-BackupUnreadable';
 import { ScheduleTick } from '../automation/schedule-tick.entity';
+import { pgClientConfig } from './pg-client';
 
 export const APPLICATION_NAME = 'nestjs-pg-backup';
 export const ENTITIES = [BackupHistory, RestoreHistory, OperationLock, AuditLog, BackupConfigRow, ScheduleTick];
@@ -33,6 +35,7 @@ export function dataSourceOptions(databaseUrl: string, schema: string): DataSour
       Scrub1763940000000,
       BackupFiles1763950000000,
       Automation1763960000000,
+      CancelRequest1764100000000,
       BackupUnreadable1764600000000,
     ],
     migrationsTableName: 'migrations',
@@ -40,6 +43,7 @@ export function dataSourceOptions(databaseUrl: string, schema: string): DataSour
     // never CREATE EXTENSION in the user's database (TypeORM would add uuid-ossp to public)
     installExtensions: false,
     migrationsRun: false,
-    extra: { max: 10 },
+    // TLS as libpq reads the URL and PGSSL*, session settings and keepalive (initializeDataSource adds idle_session_timeout)
+    extra: { max: 10, ...pgClientConfig(databaseUrl) },
   };
 }

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { quoteIdent, quoteLiteral } from '../infra/process/pg-connection';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { APPLICATION_NAME } from './data-source';
+import { newClient, openSession } from './pg-client';
 
 const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast'];
 /**
@@ -70,10 +71,10 @@ export class DatabaseInfoRepository {
    */
   async openSnapshot(): Promise<DumpSnapshot> {
     // a connection of its own, never returned to the pool in an unknown state
-    const client = new Client({ connectionString: this.options.databaseUrl, application_name: `${APPLICATION_NAME}:snapshot` });
+    const client = newClient(this.options.databaseUrl, `${APPLICATION_NAME}:snapshot`);
     client.on('error', () => undefined); // a broken connection fails the query in flight
-    await client.connect();
     try {
+      await openSession(client);
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const { rows } = await client.query('SELECT pg_export_snapshot() AS id, pg_backend_pid() AS pid');
       const [{ id, pid }] = rows;
@@ -119,9 +120,9 @@ export class DatabaseInfoRepository {
 
   /** Exact row counts of `tables` (`schema.table`) in another database of this server (a drill's scratch database); null for a missing table. */
   async countRowsIn(databaseUrl: string, tables: string[]): Promise<Record<string, number | null>> {
-    const client = new Client({ connectionString: databaseUrl, application_name: `${APPLICATION_NAME}:drill` });
-    await client.connect();
+    const client = newClient(databaseUrl, `${APPLICATION_NAME}:drill`);
     try {
+      await openSession(client);
       const counts: Record<string, number | null> = {};
       for (const key of tables) {
         const dot = key.indexOf('.');
@@ -142,11 +143,11 @@ export class DatabaseInfoRepository {
 
   /** Advisory locks are per database: `databaseUrl` is the one psql restores into. */
   async openCommitGate(databaseUrl: string): Promise<CommitGate> {
-    const client = new Client({ connectionString: databaseUrl, application_name: `${APPLICATION_NAME}:commit-gate` });
+    const client = newClient(databaseUrl, `${APPLICATION_NAME}:commit-gate`);
     client.on('error', () => undefined); // a lost connection frees both locks: the restore rolls back
-    await client.connect();
     const [wait, veto] = [randomBytes(8).readBigInt64BE(), randomBytes(8).readBigInt64BE()];
     try {
+      await openSession(client);
       await client.query('SELECT pg_advisory_lock($1), pg_advisory_lock($2)', [wait, veto]);
     } catch (error) {
       await client.end().catch(() => undefined);

@@ -4,11 +4,33 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { APPLICATION_NAME } from './data-source';
+import { newClient, openSession } from './pg-client';
 
 const RECONNECT_MS = 2000;
+/** A burst of one kind of signal reaches the handlers at most once per this, plus once after it. */
+const THROTTLE_MS = 250;
+/** At most one warning about unrecognised payloads per this. */
+const IGNORED_LOG_MS = 60_000;
 
-/** What instances tell each other. */
-export type DatabaseSignal = { kind: 'config' } | { kind: 'cancel'; operationId: string };
+/**
+ * What instances tell each other. Any role that can log in can NOTIFY on the channel, so a
+ * signal carries no power: it only makes the receivers re-read state from the module's tables,
+ * which only the module's role can write (the config, a cancel request on the lock row).
+ */
+export type DatabaseSignal = { kind: 'config' } | { kind: 'cancel' };
+const KINDS: readonly DatabaseSignal['kind'][] = ['config', 'cancel'];
+
+/** The signal a NOTIFY payload names, or null for anything else (never throws). */
+export function parseSignal(payload: string): DatabaseSignal | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  const kind = value !== null && typeof value === 'object' ? (value as { kind?: unknown }).kind : undefined;
+  return KINDS.find((k) => k === kind) ? ({ kind } as DatabaseSignal) : null;
+}
 
 /**
  * PostgreSQL LISTEN/NOTIFY between every instance on the database: a config change or a cancel
@@ -22,6 +44,9 @@ export class DatabaseSignals implements OnModuleInit, OnApplicationShutdown {
   private readonly handlers: ((signal: DatabaseSignal) => void)[] = [];
   private client?: Client;
   private stopped = false;
+  private readonly throttled = new Map<DatabaseSignal['kind'], { again: boolean; timer: NodeJS.Timeout }>();
+  private ignored = 0;
+  private ignoredLoggedAt = 0;
 
   constructor(
     @Inject(PG_BACKUP_OPTIONS) private readonly options: PgBackupOptions,
@@ -44,11 +69,12 @@ export class DatabaseSignals implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    for (const { timer } of this.throttled.values()) clearTimeout(timer);
     await this.client?.end().catch(() => undefined);
   }
 
   private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.options.databaseUrl, application_name: `${APPLICATION_NAME}:listen`, keepAlive: true });
+    const client = newClient(this.options.databaseUrl, `${APPLICATION_NAME}:listen`);
     const reconnect = (error?: Error) => {
       if (this.stopped || this.client !== client) return;
       this.client = undefined;
@@ -59,19 +85,56 @@ export class DatabaseSignals implements OnModuleInit, OnApplicationShutdown {
     client.on('error', reconnect);
     client.on('end', () => reconnect());
     client.on('notification', (message) => {
-      if (message.channel !== this.channel || !message.payload) return;
-      const signal = JSON.parse(message.payload) as DatabaseSignal;
-      for (const handler of this.handlers) handler(signal);
+      if (message.channel !== this.channel) return;
+      const signal = parseSignal(message.payload ?? '');
+      if (signal) this.deliver(signal);
+      else this.ignore(message.payload ?? '');
     });
     this.client = client;
     try {
-      await client.connect();
+      await openSession(client);
       await client.query(`LISTEN "${this.channel}"`);
     } catch (error) {
       this.client = undefined;
       await client.end().catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Throttled per kind: a flood of NOTIFYs costs one re-read per THROTTLE_MS, and the last one is never dropped. */
+  private deliver(signal: DatabaseSignal): void {
+    const pending = this.throttled.get(signal.kind);
+    if (pending) {
+      pending.again = true;
+      return;
+    }
+    const state = {
+      again: false,
+      timer: setTimeout(() => {
+        this.throttled.delete(signal.kind);
+        if (state.again) this.deliver(signal);
+      }, THROTTLE_MS),
+    };
+    state.timer.unref();
+    this.throttled.set(signal.kind, state);
+    for (const handler of this.handlers) {
+      try {
+        handler(signal);
+      } catch (error) {
+        this.logger.error(`${signal.kind} signal handler failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private ignore(payload: string): void {
+    this.ignored++;
+    const now = Date.now();
+    if (now - this.ignoredLoggedAt < IGNORED_LOG_MS) return;
+    this.logger.warn(
+      `ignored ${this.ignored} unrecognised notification(s) on ${this.channel} (any database role can send them); latest: ${JSON.stringify(payload.slice(0, 80))}`,
+    );
+    this.ignored = 0;
+    this.ignoredLoggedAt = now;
   }
 
   private retryLater(error: Error): void {

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { Client } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { advisoryLockKey, LockPurpose } from '../lock/lock.constants';
 import { quoteIdent } from '../infra/process/pg-connection';
 import { APPLICATION_NAME } from './data-source';
+import { newClient, openSession, sessionOptions } from './pg-client';
 
 /**
  * Opens the module's data source and brings its schema up to date. Migrations run under an
@@ -11,9 +11,10 @@ import { APPLICATION_NAME } from './data-source';
  */
 export async function initializeDataSource(options: DataSourceOptions & { url: string; schema: string }): Promise<DataSource> {
   const key = advisoryLockKey(options.schema, LockPurpose.Migrations);
-  const lock = new Client({ connectionString: options.url, application_name: `${APPLICATION_NAME}:migrations` });
-  await lock.connect();
-  const dataSource = new DataSource(options);
+  const lock = newClient(options.url, `${APPLICATION_NAME}:migrations`);
+  const idleSessionTimeout = await openSession(lock);
+  // the pool's sessions too: the server's version decides whether idle_session_timeout can be named
+  const dataSource = new DataSource({ ...options, extra: { ...options.extra, options: sessionOptions({ idleSessionTimeout }) } });
   try {
     await lock.query('SELECT pg_advisory_lock($1, $2)', [key.classId, key.objectId]);
     await lock.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(options.schema)}`);

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { APPLICATION_NAME } from '../database/data-source';
+import { newClient, openSession } from '../database/pg-client';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { AdvisoryLockKey } from './lock.constants';
 
@@ -66,13 +67,14 @@ export class AdvisoryLockRepository {
   }
 
   private async connect(): Promise<Client> {
-    const client = new Client({
-      connectionString: this.options.databaseUrl,
-      application_name: `${APPLICATION_NAME}:lock`,
-      keepAlive: true,
-    });
+    const client = newClient(this.options.databaseUrl, `${APPLICATION_NAME}:lock`);
     client.on('error', () => undefined); // surfaced through `lost`
-    await client.connect();
+    try {
+      await openSession(client);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
     return client;
   }
 

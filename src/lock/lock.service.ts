@@ -69,7 +69,7 @@ export class LockService implements OnApplicationBootstrap, BeforeApplicationShu
   ) {
     this.key = advisoryLockKey(options.schema, LockPurpose.Operation);
     signals.onSignal((signal) => {
-      if (signal.kind === 'cancel') this.held.get(signal.operationId)?.cancel();
+      if (signal.kind === 'cancel') void this.readCancelRequests();
     });
   }
 
@@ -112,6 +112,7 @@ export class LockService implements OnApplicationBootstrap, BeforeApplicationShu
           instanceId: this.instanceId,
           updatedAt: now,
           irrevocable: false,
+          cancelRequested: false,
         },
         ['name'],
       );
@@ -164,8 +165,17 @@ export class LockService implements OnApplicationBootstrap, BeforeApplicationShu
     if (operation.irrevocable) {
       throw new OperationNotCancellableException(`${operation.type} ${operation.id} is committing, past its point of no return; it can no longer be cancelled`);
     }
+    // the request is the row's flag (only this role can write it), set only before the point of no return
+    const { affected } = await this.rows.update({ name: OPERATION_LOCK_ROW, operationId: operation.id, irrevocable: false }, { cancelRequested: true });
+    if (!affected) {
+      const now = (await this.current()).operation;
+      if (now?.id === operation.id) {
+        throw new OperationNotCancellableException(`${operation.type} ${operation.id} is committing, past its point of no return; it can no longer be cancelled`);
+      }
+      return { operation, stopped: true };
+    }
     this.held.get(operation.id)?.cancel();
-    await this.signals.send({ kind: 'cancel', operationId: operation.id });
+    await this.signals.send({ kind: 'cancel' });
     const deadline = Date.now() + CANCEL_WAIT_MS;
     while (Date.now() < deadline) {
       const now = await this.current();
@@ -226,7 +236,13 @@ export class LockService implements OnApplicationBootstrap, BeforeApplicationShu
       markIrrevocable: async () => {
         abort.signal.throwIfAborted();
         irrevocable = true;
-        await this.rows.update({ name: OPERATION_LOCK_ROW, holderPid: held.pid }, { irrevocable: true });
+        // atomic with `cancel()`'s update: whichever writes the row first wins
+        const { affected } = await this.rows.update({ name: OPERATION_LOCK_ROW, holderPid: held.pid, cancelRequested: false }, { irrevocable: true });
+        if (!affected) {
+          irrevocable = false;
+          if (!abort.signal.aborted) abort.abort(new OperationCancelledError());
+          throw abort.signal.reason;
+        }
       },
       reportBytes: (bytesDone: number) => {
         const now = Date.now();
@@ -249,6 +265,17 @@ export class LockService implements OnApplicationBootstrap, BeforeApplicationShu
         }
       },
     };
+  }
+
+  /** A cancel signal names nothing: the holder checks its own row for a request. */
+  private async readCancelRequests(): Promise<void> {
+    for (const [operationId, operation] of this.held) {
+      try {
+        if (await this.rows.findOneBy({ name: OPERATION_LOCK_ROW, operationId, cancelRequested: true })) operation.cancel();
+      } catch (error) {
+        this.logger.warn(`cancel request of ${operationId} not read: ${(error as Error).message}`);
+      }
+    }
   }
 
   private async sweep(): Promise<void> {

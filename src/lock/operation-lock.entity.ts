@@ -41,4 +41,8 @@ export class OperationLock {
   /** Past its point of no return (a restore sending COMMIT): no longer cancellable. */
   @Column({ type: 'boolean', default: false })
   irrevocable!: boolean;
+
+  /** An admin asked to stop it: set by whichever instance took the request, read by the holder. */
+  @Column({ name: 'cancel_requested', type: 'boolean', default: false })
+  cancelRequested!: boolean;
 }

@@ -9,6 +9,8 @@ const isRoot = process.getuid?.() === 0;
 export interface TestPostgres {
   port: number;
   password?: string;
+  /** With `ssl`: the server's self-signed certificate (for sslrootcert), for CN and IP 127.0.0.1. */
+  caFile?: string;
   url(database: string, user?: string, password?: string): string;
   psql(sql: string, database?: string): string;
   stop(): void;
@@ -30,7 +32,8 @@ function asPostgres(command: string, args: string[]): [string, string[]] {
 }
 
 /** A throwaway cluster on a free port (initdb + pg_ctl, as `postgres` when root). */
-export async function startPostgres(options: { password?: string } = {}): Promise<TestPostgres> {
+/** `ssl`: TLS on, and a pg_hba.conf with `hostssl` lines only (no TCP connection in clear). */
+export async function startPostgres(options: { password?: string; ssl?: boolean } = {}): Promise<TestPostgres> {
   const bin = pgBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'pgb-test-pg-'));
   chmodSync(dir, 0o700);
@@ -51,13 +54,25 @@ export async function startPostgres(options: { password?: string } = {}): Promis
     auth.splice(0, 2, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`);
   }
   run('initdb', ['-D', data, ...auth, '-U', 'postgres', '--no-sync']);
+  let ssl = '';
+  const caFile = options.ssl ? join(dir, 'server.crt') : undefined;
+  if (caFile) {
+    const key = join(dir, 'server.key');
+    const hba = join(dir, 'hba.conf');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', caFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    writeFileSync(hba, `local all all trust\nhostssl all all 127.0.0.1/32 ${options.password ? 'scram-sha-256' : 'trust'}\n`);
+    chmodSync(key, 0o600);
+    if (isRoot) for (const file of [key, caFile, hba]) chownSync(file, pgUid, 0);
+    ssl = ` -c ssl=on -c ssl_cert_file=${caFile} -c ssl_key_file=${key} -c hba_file=${hba}`;
+  }
   run('pg_ctl', [
     '-D', data, '-l', join(dir, 'log'), '-w',
-    '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`, 'start',
+    '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100${ssl}`, 'start',
   ]);
   return {
     port,
     password: options.password,
+    caFile,
     url: (database, user = 'postgres', password = options.password ?? '') =>
       `postgres://${user}${password ? `:${encodeURIComponent(password)}` : ''}@127.0.0.1:${port}/${database}`,
     psql(sql, database = 'postgres') {

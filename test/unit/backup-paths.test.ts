@@ -72,7 +72,7 @@ describe('pgConnection', () => {
 
   it('passes on only a minimal environment, never the parent process secrets', () => {
     const env = pgConnection('postgres://u:pw@h/db', 'x').env;
-    assert.deepEqual(Object.keys(env).sort(), ['LANG', 'PATH', 'PGAPPNAME', 'PGCONNECT_TIMEOUT', 'PGPASSWORD']);
+    assert.deepEqual(Object.keys(env).sort(), ['LANG', 'PATH', 'PGAPPNAME', 'PGCONNECT_TIMEOUT', 'PGOPTIONS', 'PGPASSWORD']);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, it, beforeEach, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { Logger } from '@nestjs/common';
-import { OperationInProgressException } from '../../src/common/exceptions';
+import { OperationCancelledError, OperationInProgressException } from '../../src/common/exceptions';
 import { AdvisoryLockRepository, HeldAdvisoryLock } from '../../src/lock/advisory-lock.repository';
 import { advisoryLockKey, AdvisoryLockKey, LockPurpose, OPERATION_LOCK_ROW } from '../../src/lock/lock.constants';
 import { DatabaseSignals } from '../../src/database/database-signals';
@@ -35,6 +35,7 @@ function lockRow(holderPid: number): OperationLock {
     startedAt: new Date('2025-06-01T12:00:00Z'),
     bytesDone: 4096,
     irrevocable: false,
+    cancelRequested: false,
     holderPid,
     instanceId: 'another-instance',
     updatedAt: new Date('2025-06-01T12:00:05Z'),
@@ -55,7 +56,7 @@ function harness() {
   };
   const signals = { onSignal: mock.fn(), send: mock.fn(async () => undefined) };
   const service = new LockService(advisory as unknown as AdvisoryLockRepository, rows.asRepository(), options, signals as unknown as DatabaseSignals);
-  return { service, advisory, rows, lock, log };
+  return { service, advisory, rows, lock, log, signals };
 }
 
 describe('LockService.acquire', () => {
@@ -185,6 +186,37 @@ describe('LockService.acquire', () => {
     const [where, changes] = h.rows.update.mock.calls[0].arguments;
     assert.deepEqual(where, { name: OPERATION_LOCK_ROW, holderPid: 101 });
     assert.equal(changes.bytesDone, 1000);
+  });
+});
+
+describe('LockService cancel requests', () => {
+  const settled = async () => {
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  it('a cancel signal (which any database role can send) acts only when the lock row carries the request', async () => {
+    const h = harness();
+    const onSignal = h.signals.onSignal.mock.calls[0].arguments[0] as (signal: { kind: string }) => void;
+    const operation = await h.service.acquire('backup', OP_ID, 'alice');
+
+    onSignal({ kind: 'cancel' });
+    await settled();
+    assert.equal(operation.signal.aborted, false, 'no request on the row: nothing happens');
+
+    h.rows.rows[0].cancelRequested = true;
+    onSignal({ kind: 'cancel' });
+    await settled();
+    assert.equal(operation.signal.aborted, true);
+    assert.ok(operation.signal.reason instanceof OperationCancelledError);
+  });
+
+  it('markIrrevocable fails, cancelled, when the request reached the row first', async () => {
+    const h = harness();
+    const operation = await h.service.acquire('restore', OP_ID, 'alice');
+    h.rows.rows[0].cancelRequested = true;
+    await assert.rejects(operation.markIrrevocable(), OperationCancelledError);
+    assert.equal(operation.signal.aborted, true);
+    assert.equal(h.rows.rows[0].irrevocable, false);
   });
 });
 

@@ -1,6 +1,9 @@
+import { sessionOptions, tlsEnvironment } from '../../database/pg-client';
+
 /**
  * How pg_dump, pg_restore and psql reach the database: the URL without its password in argv,
- * the password in the child's environment only.
+ * the password in the child's environment only; the TLS settings node-pg uses (URL query or
+ * PGSSL*), and the module's session settings (PGOPTIONS) over any role-level ones.
  */
 export interface PgConnection {
   /** Connection string without password, safe to show and to pass as an argument. */
@@ -19,6 +22,9 @@ export function pgConnection(databaseUrl: string, applicationName: string): PgCo
     LANG: 'C.UTF-8',
     PGAPPNAME: applicationName,
     PGCONNECT_TIMEOUT: '15',
+    // idle_session_timeout is left out (older servers reject the name): a child is never idle outside a transaction
+    PGOPTIONS: sessionOptions(),
+    ...tlsEnvironment(databaseUrl),
   };
   if (password) env.PGPASSWORD = password;
   return { dbnameArg: url.toString(), database: decodeURIComponent(url.pathname.replace(/^\//, '')), env };
