@@ -43,6 +43,9 @@ export async function startApp(
   const app = await NestFactory.create(AppModule.register(options, serverOptions), { logger: process.env.TEST_LOGS ? undefined : false });
   app.enableShutdownHooks();
   await app.listen(0, '127.0.0.1');
+  // the tests' synchronous psql calls freeze this process, client and server alike: a server-side
+  // keep-alive shorter than such a freeze closes the socket the next request is already using
+  app.getHttpServer().keepAliveTimeout = 120_000;
   const address = app.getHttpServer().address() as { port: number };
   const base = `http://127.0.0.1:${address.port}/api/admin`;
   const request: TestApp['request'] = async (method, path, { token, body } = {}) => {
