@@ -15,6 +15,8 @@ export interface JwtAuthOptions {
   jwksUri?: string;
   issuer?: string;
   audience?: string;
+  /** Tokens must carry `exp`, at most this many seconds after `iat` (or now, without `iat`); default 86 400 (24 h). */
+  maxTokenLifetimeSeconds?: number;
   /** Roles (from the `roles` array or `role` string claim) that count as admin. */
   adminRoles: string[];
 }

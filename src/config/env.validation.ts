@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync, ValidationError } from 'class-validator';
+import { jwksProblems } from '../auth/token-policy';
 import { BACKUP_EVENT_NAMES } from '../events/backup-events';
 import { cronProblem } from '../settings/cron';
 
@@ -91,6 +92,13 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsString()
   JWT_AUDIENCE?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'JWT_MAX_LIFETIME_SECONDS must be a whole number' })
+  @Min(60)
+  @Max(31_536_000)
+  JWT_MAX_LIFETIME_SECONDS?: number;
 
   @IsOptional()
   @Matches(/^\s*[\w.:-]+(\s*,\s*[\w.:-]+)*\s*$/, { message: 'ADMIN_ROLES must be a comma-separated list of role names' })
@@ -226,6 +234,7 @@ export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariable
   if (vars.BACKUP_COMPRESSION === 'gzip' && (vars.BACKUP_COMPRESSION_LEVEL ?? 0) > 9) {
     problems.push('BACKUP_COMPRESSION_LEVEL must be 1–9 for gzip');
   }
+  problems.push(...jwksProblems({ jwksUri: vars.JWKS_URI, issuer: vars.JWT_ISSUER, audience: vars.JWT_AUDIENCE }));
   if (vars.SMTP_URL && !vars.BACKUP_NOTIFY_EMAIL_TO) problems.push('SMTP_URL is set, so BACKUP_NOTIFY_EMAIL_TO must name who receives the e-mails');
   if (problems.length) throw new InvalidEnvironmentError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return vars;

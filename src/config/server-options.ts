@@ -32,6 +32,7 @@ export function serverOptions(env: EnvironmentVariables, databaseUrl: string, fa
       jwksUri: env.JWKS_URI,
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
+      maxTokenLifetimeSeconds: env.JWT_MAX_LIFETIME_SECONDS,
       adminRoles: (env.ADMIN_ROLES ?? 'admin').split(',').map((r) => r.trim()).filter(Boolean),
     },
     initialSchedule: env.BACKUP_SCHEDULE,

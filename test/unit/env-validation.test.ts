@@ -71,6 +71,22 @@ describe('validateEnvironment', () => {
     rejects({ JWKS_URI: 'ftp://keys.example.com/jwks.json' }, 'JWKS_URI');
   });
 
+  it('refuses JWKS_URI without JWT_ISSUER and JWT_AUDIENCE, or over http to another host', () => {
+    const idp = { JWKS_URI: 'https://idp.example.com/jwks.json', JWT_ISSUER: 'https://idp.example.com/', JWT_AUDIENCE: 'pg-backup' };
+    assert.equal(validateEnvironment(idp).JWKS_URI, idp.JWKS_URI);
+    rejects({ ...idp, JWT_ISSUER: undefined }, 'JWT_ISSUER');
+    rejects({ ...idp, JWT_AUDIENCE: undefined }, 'JWT_AUDIENCE');
+    rejects({ ...idp, JWKS_URI: 'http://idp.example.com/jwks.json' }, 'JWKS_URI');
+    assert.equal(validateEnvironment({ ...idp, JWKS_URI: 'http://127.0.0.1:8080/jwks.json' }).JWKS_URI, 'http://127.0.0.1:8080/jwks.json');
+    assert.equal(validateEnvironment({ ...idp, JWKS_URI: 'http://localhost:8080/jwks.json' }).JWKS_URI, 'http://localhost:8080/jwks.json');
+  });
+
+  it('reads JWT_MAX_LIFETIME_SECONDS and refuses a nonsensical one', () => {
+    assert.equal(serverOptions(validateEnvironment({ JWT_SECRET: 'a-secret-of-at-least-16-chars', JWT_MAX_LIFETIME_SECONDS: '3600' }), 'postgres://x@h/db').auth.maxTokenLifetimeSeconds, 3600);
+    rejects({ JWT_MAX_LIFETIME_SECONDS: 'forever' }, 'JWT_MAX_LIFETIME_SECONDS');
+    rejects({ JWT_MAX_LIFETIME_SECONDS: '0' }, 'JWT_MAX_LIFETIME_SECONDS');
+  });
+
   it('rejects a BACKUP_SCHEMA that is not a lower-case identifier', () => {
     rejects({ BACKUP_SCHEMA: 'Backup-Admin' }, 'BACKUP_SCHEMA');
     rejects({ BACKUP_SCHEMA: 'x"; DROP SCHEMA public; --' }, 'BACKUP_SCHEMA');
