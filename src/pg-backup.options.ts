@@ -75,6 +75,8 @@ export interface HealthOptions {
 export interface MetricsOptions {
   /** When set, scrapes must send `Authorization: Bearer <token>`. */
   token?: string;
+  /** Without a token, only loopback addresses may scrape unless this is true (default false). */
+  public?: boolean;
 }
 
 /** BackupTrigger: requests within `debounceMs` of each other become one backup. */

@@ -213,6 +213,10 @@ export class EnvironmentVariables {
   @IsString()
   @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters' })
   METRICS_TOKEN?: string;
+
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'METRICS_PUBLIC must be true or false' })
+  METRICS_PUBLIC?: string;
 }
 
 export class InvalidEnvironmentError extends Error {}

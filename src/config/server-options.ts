@@ -49,7 +49,7 @@ export function serverOptions(env: EnvironmentVariables, databaseUrl: string, fa
     exactCountMaxBytes: env.BACKUP_EXACT_COUNT_MAX_MB === undefined ? undefined : env.BACKUP_EXACT_COUNT_MAX_MB * 1024 * 1024,
     notifications: notificationOptions(env),
     health: { maxBackupAgeHours: env.HEALTH_MAX_BACKUP_AGE_HOURS },
-    metrics: { token: env.METRICS_TOKEN },
+    metrics: { token: env.METRICS_TOKEN, public: env.METRICS_PUBLIC === 'true' },
   };
 }
 
