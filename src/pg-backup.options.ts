@@ -70,6 +70,8 @@ export interface NotificationOptions {
 export interface HealthOptions {
   /** `ready` fails when the newest completed backup is older than this; unset = not checked. */
   maxBackupAgeHours?: number;
+  /** How long a `ready` answer is reused before its checks run again (default 5000; 0 runs them on every call). */
+  readyCacheMs?: number;
 }
 
 export interface MetricsOptions {
@@ -77,6 +79,21 @@ export interface MetricsOptions {
   token?: string;
   /** Without a token, only loopback addresses may scrape unless this is true (default false). */
   public?: boolean;
+}
+
+export interface AuditOptions {
+  /** Entries older than this are deleted (hourly, in batches); default 365, 0 keeps them forever. */
+  retentionDays?: number;
+}
+
+/** Limits of the admin API; 0 turns one off. Refusals answer 429 and are audited. */
+export interface RateLimitOptions {
+  /** Requests a minute per bearer token (per address for requests without one); default 1200. */
+  perTokenPerMinute?: number;
+  /** Requests a minute per client address (IPv6: per /64); default 2400. */
+  perAddressPerMinute?: number;
+  /** `POST /backups` per user (`sub`) and hour; default 60. */
+  backupsPerUserPerHour?: number;
 }
 
 /** BackupTrigger: requests within `debounceMs` of each other become one backup. */
@@ -126,6 +143,8 @@ export interface PgBackupOptions {
   notifications?: NotificationOptions;
   health?: HealthOptions;
   metrics?: MetricsOptions;
+  audit?: AuditOptions;
+  rateLimit?: RateLimitOptions;
   /**
    * Whether this process runs the automation: scheduled backups and drills, the backup on
    * startup and the periodic scrub (default true). The CLI sets false: a one-shot command must

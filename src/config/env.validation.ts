@@ -217,6 +217,37 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'METRICS_PUBLIC must be true or false' })
   METRICS_PUBLIC?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'HEALTH_READY_CACHE_SECONDS must be a whole number' })
+  @Min(0)
+  @Max(3600)
+  HEALTH_READY_CACHE_SECONDS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'AUDIT_RETENTION_DAYS must be a whole number' })
+  @Min(0)
+  AUDIT_RETENTION_DAYS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'ADMIN_RATE_LIMIT_PER_MINUTE must be a whole number' })
+  @Min(0)
+  ADMIN_RATE_LIMIT_PER_MINUTE?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'ADMIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE must be a whole number' })
+  @Min(0)
+  ADMIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'BACKUP_RATE_LIMIT_PER_HOUR must be a whole number' })
+  @Min(0)
+  BACKUP_RATE_LIMIT_PER_HOUR?: number;
 }
 
 export class InvalidEnvironmentError extends Error {}

@@ -48,8 +48,17 @@ export function serverOptions(env: EnvironmentVariables, databaseUrl: string, fa
     trigger: { debounceMs: env.BACKUP_TRIGGER_DEBOUNCE_SECONDS === undefined ? undefined : env.BACKUP_TRIGGER_DEBOUNCE_SECONDS * 1000 },
     exactCountMaxBytes: env.BACKUP_EXACT_COUNT_MAX_MB === undefined ? undefined : env.BACKUP_EXACT_COUNT_MAX_MB * 1024 * 1024,
     notifications: notificationOptions(env),
-    health: { maxBackupAgeHours: env.HEALTH_MAX_BACKUP_AGE_HOURS },
+    health: {
+      maxBackupAgeHours: env.HEALTH_MAX_BACKUP_AGE_HOURS,
+      readyCacheMs: env.HEALTH_READY_CACHE_SECONDS === undefined ? undefined : env.HEALTH_READY_CACHE_SECONDS * 1000,
+    },
     metrics: { token: env.METRICS_TOKEN, public: env.METRICS_PUBLIC === 'true' },
+    audit: { retentionDays: env.AUDIT_RETENTION_DAYS },
+    rateLimit: {
+      perTokenPerMinute: env.ADMIN_RATE_LIMIT_PER_MINUTE,
+      perAddressPerMinute: env.ADMIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
+      backupsPerUserPerHour: env.BACKUP_RATE_LIMIT_PER_HOUR,
+    },
   };
 }
 

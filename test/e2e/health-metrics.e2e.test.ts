@@ -79,8 +79,9 @@ describe('health and metrics routes on a real database', () => {
       pg.psql(`create database ${db}`);
       pg.psql('create table items (id serial primary key, name text); insert into items (name) select md5(g::text) from generate_series(1, 500) g;', db);
     }
-    plain = await startApp(pg.url('plain'));
-    strict = await startApp(pg.url('shop'), { health: { maxBackupAgeHours: 1 }, metrics: { token: METRICS_TOKEN } });
+    // every check below changes what ready sees and asks again at once: no cached answer
+    plain = await startApp(pg.url('plain'), { health: { readyCacheMs: 0 } });
+    strict = await startApp(pg.url('shop'), { health: { maxBackupAgeHours: 1, readyCacheMs: 0 }, metrics: { token: METRICS_TOKEN } });
   });
 
   after(async () => {

@@ -87,6 +87,29 @@ describe('validateEnvironment', () => {
     rejects({ JWT_MAX_LIFETIME_SECONDS: '0' }, 'JWT_MAX_LIFETIME_SECONDS');
   });
 
+  it('maps the rate limits, the audit retention, the ready cache and METRICS_PUBLIC, and refuses bad values', () => {
+    const options = serverOptions(
+      validateEnvironment({
+        JWT_SECRET: 'a-secret-of-at-least-16-chars',
+        ADMIN_RATE_LIMIT_PER_MINUTE: '100',
+        ADMIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '0',
+        BACKUP_RATE_LIMIT_PER_HOUR: '5',
+        AUDIT_RETENTION_DAYS: '90',
+        HEALTH_READY_CACHE_SECONDS: '2',
+        METRICS_PUBLIC: 'true',
+      }),
+      'postgres://x@h/db',
+    );
+    assert.deepEqual(options.rateLimit, { perTokenPerMinute: 100, perAddressPerMinute: 0, backupsPerUserPerHour: 5 });
+    assert.equal(options.audit?.retentionDays, 90);
+    assert.equal(options.health?.readyCacheMs, 2000);
+    assert.equal(options.metrics?.public, true);
+    assert.equal(serverOptions(validateEnvironment({ JWT_SECRET: 'a-secret-of-at-least-16-chars' }), 'postgres://x@h/db').metrics?.public, false);
+    rejects({ ADMIN_RATE_LIMIT_PER_MINUTE: '-1' }, 'ADMIN_RATE_LIMIT_PER_MINUTE');
+    rejects({ AUDIT_RETENTION_DAYS: 'forever' }, 'AUDIT_RETENTION_DAYS');
+    rejects({ METRICS_PUBLIC: 'yes' }, 'METRICS_PUBLIC');
+  });
+
   it('rejects a BACKUP_SCHEMA that is not a lower-case identifier', () => {
     rejects({ BACKUP_SCHEMA: 'Backup-Admin' }, 'BACKUP_SCHEMA');
     rejects({ BACKUP_SCHEMA: 'x"; DROP SCHEMA public; --' }, 'BACKUP_SCHEMA');
