@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './auth/token-policy';
 import { serverOptions } from './config/server-options';
 import { InvalidEnvironmentError, validateEnvironment } from './config/env.validation';
+import { UnsupportedPostgresError } from './database/postgres-version';
 import { devAdminToken } from './embedded/dev-token';
 import { EmbeddedPostgres, EmbeddedPostgresError } from './embedded/embedded-postgres';
 import { setupPgBackupDocs } from './openapi/openapi';
@@ -64,7 +65,7 @@ async function bootstrap(): Promise<void> {
 
 bootstrap().catch((error: Error) => {
   embedded?.stop();
-  if (error instanceof InvalidEnvironmentError || error instanceof EmbeddedPostgresError) {
+  if (error instanceof InvalidEnvironmentError || error instanceof EmbeddedPostgresError || error instanceof UnsupportedPostgresError) {
     console.error(error.message);
   } else {
     console.error(`startup failed: ${error.stack ?? error.message}`);

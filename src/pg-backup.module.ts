@@ -7,6 +7,7 @@ import { EventsModule } from './events/events.module';
 import { BackupModule } from './backup/backup.module';
 import { dataSourceOptions } from './database/data-source';
 import { initializeDataSource } from './database/migrations';
+import { UnsupportedPostgresError } from './database/postgres-version';
 import { HealthModule } from './health/health.module';
 import { LockModule } from './lock/lock.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -55,7 +56,8 @@ export class PgBackupModule {
         TypeOrmModule.forRootAsync({
           name: PG_BACKUP_CONNECTION,
           inject: [PG_BACKUP_OPTIONS],
-          useFactory: (o: PgBackupOptions) => dataSourceOptions(o.databaseUrl, o.schema),
+          // a server too old stays too old: fail at once rather than after the retries
+          useFactory: (o: PgBackupOptions) => ({ ...dataSourceOptions(o.databaseUrl, o.schema), toRetry: (error: unknown) => !(error instanceof UnsupportedPostgresError) }),
           dataSourceFactory: (o) => initializeDataSource(o as ReturnType<typeof dataSourceOptions>),
         }),
         ...features,
