@@ -12,7 +12,7 @@ import { HealthModule } from './health/health.module';
 import { LockModule } from './lock/lock.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
-import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupModuleAsyncOptions, PgBackupOptions } from './pg-backup.options';
+import { PG_BACKUP_ADMIN_PATH, PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupModuleAsyncOptions, PgBackupOptions } from './pg-backup.options';
 import { RestoreModule } from './restore/restore.module';
 import { SettingsModule } from './settings/settings.module';
 import { UiModule } from './ui/ui.module';
@@ -30,7 +30,8 @@ function mountedAt(path: string | false, module: Type | DynamicModule): (Type | 
 class PgBackupOptionsModule {
   static register(options: PgBackupModuleAsyncOptions): DynamicModule {
     const provider: Provider = { provide: PG_BACKUP_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] };
-    return { module: PgBackupOptionsModule, imports: options.imports ?? [], providers: [provider], exports: [provider] };
+    const adminPath: Provider = { provide: PG_BACKUP_ADMIN_PATH, useValue: options.path ?? DEFAULT_PATH };
+    return { module: PgBackupOptionsModule, imports: options.imports ?? [], providers: [provider, adminPath], exports: [provider, adminPath] };
   }
 }
 

@@ -3,6 +3,8 @@ import type { AgeIdentity, AgeRecipient } from './crypto/age';
 import type { Compression } from './pipeline/backup-format';
 
 export const PG_BACKUP_OPTIONS = 'PG_BACKUP:MODULE_OPTIONS';
+/** The admin API's route prefix (`PgBackupModuleAsyncOptions.path`). */
+export const PG_BACKUP_ADMIN_PATH = 'PG_BACKUP:ADMIN_PATH';
 /** Name of the module's own TypeORM data source, apart from any the host app has. */
 export const PG_BACKUP_CONNECTION = 'pg-backup';
 

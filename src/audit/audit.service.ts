@@ -70,24 +70,25 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
   /**
    * A refusal, coalesced: the refusals of one address, actor, action and reason within a minute
    * are one entry whose `count` grows, so a flood of refused calls adds a row a minute, not a row a call.
+   * `failure` for a request refused before any route ran (its sender unknown), `denied` otherwise.
    */
-  async recordDenied(entry: RefusalRecord, now = new Date()): Promise<void> {
+  async recordDenied(entry: RefusalRecord, now = new Date(), outcome: AuditOutcome.Denied | AuditOutcome.Failure = AuditOutcome.Denied): Promise<void> {
     const columns = this.columns(entry);
     const reason = boundedText(entry.reason, 256);
     const minute = Math.floor(now.getTime() / 60_000);
     // the reason's variable parts (quoted values, numbers) do not make a new entry
     const kind = reason.replace(/(['"]).*?\1/g, '…').replace(/\d+/g, '#');
-    const key = createHash('sha256').update(JSON.stringify([minute, columns.ip, columns.actor, columns.action, kind])).digest('base64url');
+    const key = createHash('sha256').update(JSON.stringify([minute, columns.ip, columns.actor, columns.action, outcome, kind])).digest('base64url');
     const detail = maskSecrets(boundedDetail({ ...entry.detail, reason }));
     try {
       await this.entries.query(
         `INSERT INTO ${this.table()} AS a (action, actor, outcome, target, ip, detail, coalesce_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (coalesce_key) WHERE coalesce_key IS NOT NULL DO UPDATE SET count = a.count + 1`,
-        [columns.action, columns.actor, AuditOutcome.Denied, columns.target, columns.ip, JSON.stringify(detail), key],
+        [columns.action, columns.actor, outcome, columns.target, columns.ip, JSON.stringify(detail), key],
       );
     } catch (error) {
-      this.logger.error(`audit entry ${entry.action}/denied by ${entry.actor ?? 'anonymous'} not written: ${(error as Error).message}`);
+      this.logger.error(`audit entry ${entry.action}/${outcome} by ${entry.actor ?? 'anonymous'} not written: ${(error as Error).message}`);
     }
   }
 

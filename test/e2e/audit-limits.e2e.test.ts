@@ -61,6 +61,24 @@ describe('bounded audit, rate limits, audit retention, cached readiness', () => 
     assert.equal(entries[0].detail.status, 400);
   });
 
+  it('requests Express refuses before any route (a body that is not JSON, a path that does not decode) are audited, coalesced', async () => {
+    const rejected = () => pg.psql(`select count(*), coalesce(sum(count), 0) from backup_admin.audit_log where action = 'request.rejected' and outcome = 'failure'`, 'app');
+    assert.equal(rejected(), '0|0');
+    for (let i = 0; i < 30; i++) {
+      const res = await fetch(`${server.base}/backups`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"notes": "unterminated ${i}` });
+      assert.equal(res.status, 400);
+    }
+    assert.equal((await fetch(`${server.base}/backups/%FF`, { headers: { authorization: `Bearer ${admin}` } })).status, 400);
+    const [rows, calls] = rejected().split('|').map(Number);
+    assert.equal(calls, 31, 'every refused request counted');
+    assert.ok(rows >= 2 && rows <= 4, `${rows} rows: one per reason and minute`);
+    const entry = (await server.request('GET', '/audit?action=request.rejected&limit=10', { token: admin })).json.items.find((e: any) => e.detail.status === 400 && /JSON/.test(e.detail.error));
+    assert.equal(entry.actor, null);
+    assert.match(entry.detail.path, /^\/api\/admin\/backups$/);
+    assert.equal((await fetch(server.base.replace(/\/api\/admin$/, '/health/ready'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' })).status, 400);
+    assert.equal(rejected().split('|')[1], '31', 'routes outside the admin API are not audited');
+  });
+
   it('answers 429 past the per-token limit, with Retry-After, and audits the refusals coalesced', async () => {
     const limited = await startApp(pg.url('app'), { rateLimit: { perTokenPerMinute: 5 } });
     try {
