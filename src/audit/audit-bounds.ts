@@ -39,7 +39,8 @@ function bounded(value: unknown, depth: number): unknown {
       out['…'] = 'more keys left out';
       break;
     }
-    out[boundedText(key, MAX_KEY)] = bounded((value as Record<string, unknown>)[key], depth + 1);
+    // defined, not assigned: a `__proto__` key from a JSON body stays a key
+    Object.defineProperty(out, boundedText(key, MAX_KEY), { value: bounded((value as Record<string, unknown>)[key], depth + 1), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

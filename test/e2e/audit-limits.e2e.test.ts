@@ -148,7 +148,8 @@ describe('bounded audit, rate limits, audit retention, cached readiness', () => 
   });
 
   it('/health/ready called 50 times at once runs its checks once, and again once the answer is old', async () => {
-    const cached = await startApp(pg.url('app'), { health: { readyCacheMs: 2000 } });
+    // long enough that 50 calls on a loaded machine all fall within it
+    const cached = await startApp(pg.url('app'), { health: { readyCacheMs: 5000 } });
     try {
       const storage = cached.app.get(StorageRepository, { strict: false });
       let probes = 0;
@@ -161,7 +162,7 @@ describe('bounded audit, rate limits, audit retention, cached readiness', () => 
       const statuses = await Promise.all(Array.from({ length: 50 }, ready));
       assert.deepEqual(new Set(statuses), new Set([200]));
       assert.equal(probes, 1, 'one probe file for 50 calls');
-      await until(async () => (await ready()) === 200 && probes === 2, 'a fresh check after the cache time', { timeoutMs: 10_000, pollMs: 100 });
+      await until(async () => (await ready()) === 200 && probes === 2, 'a fresh check after the cache time', { timeoutMs: 20_000, pollMs: 100 });
     } finally {
       await cached.close();
     }

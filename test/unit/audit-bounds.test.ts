@@ -15,6 +15,11 @@ describe('audit bounds', () => {
     assert.deepEqual(boundedDetail(detail), detail);
   });
 
+  it('keeps a __proto__ key of a JSON body as a key', () => {
+    const bounded = boundedDetail({ body: JSON.parse('{"__proto__": {"x": 1}, "y": 2}') });
+    assert.equal(JSON.stringify(bounded), '{"body":{"__proto__":{"x":1},"y":2}}');
+  });
+
   it('caps nesting, list length, key count and the whole detail', () => {
     let deep: unknown = 'bottom';
     for (let i = 0; i < 10_000; i++) deep = { d: deep };
