@@ -61,6 +61,16 @@ describe('bounded audit, rate limits, audit retention, cached readiness', () => 
     assert.equal(entries[0].detail.status, 400);
   });
 
+  it('a NUL byte in the path id is audited too, replaced, with or without a token', async () => {
+    assert.equal((await server.request('GET', '/backups/%00abc/download', { token: admin })).status, 400);
+    assert.equal((await server.request('GET', '/backups/%00abc/download')).status, 401);
+    const entries = (await server.request('GET', '/audit?action=backup.download', { token: admin })).json.items;
+    assert.deepEqual(
+      entries.map((e: any) => [e.outcome, e.actor, e.target]).sort(),
+      [['denied', null, '\uFFFDabc'], ['failure', 'alice', '\uFFFDabc']],
+    );
+  });
+
   it('requests Express refuses before any route (a body that is not JSON, a path that does not decode) are audited, coalesced', async () => {
     const rejected = () => pg.psql(`select count(*), coalesce(sum(count), 0) from backup_admin.audit_log where action = 'request.rejected' and outcome = 'failure'`, 'app');
     assert.equal(rejected(), '0|0');
