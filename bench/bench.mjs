@@ -135,7 +135,9 @@ async function startServer(pg, backupDir, env = {}) {
   const port = await freePort();
   const secret = 'bench-secret-0123456789';
   const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), join(root, 'dist/src/main.js')], {
-    env: { ...process.env, DATABASE_URL: pg.url('bench'), PORT: String(port), BACKUP_DIR: backupDir, JWT_SECRET: secret, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, DATABASE_URL: pg.url('bench'), PORT: String(port), BACKUP_DIR: backupDir, JWT_SECRET: secret, LOG_LEVEL: 'warn',
+      // the latency phase is a load test of one token from one address: no rate limit
+      ADMIN_RATE_LIMIT_PER_MINUTE: '0', ADMIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '0', BACKUP_RATE_LIMIT_PER_HOUR: '0', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   child.once('exit', (code, signal) => { if (!stopping) console.error(`server ${child.pid} exited unexpectedly: code ${code}, signal ${signal}`); });

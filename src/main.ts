@@ -3,8 +3,10 @@ import { Logger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { join } from 'node:path';
 import { AppModule } from './app.module';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './auth/token-policy';
 import { serverOptions } from './config/server-options';
 import { InvalidEnvironmentError, validateEnvironment } from './config/env.validation';
+import { UnsupportedPostgresError } from './database/postgres-version';
 import { devAdminToken } from './embedded/dev-token';
 import { EmbeddedPostgres, EmbeddedPostgresError } from './embedded/embedded-postgres';
 import { setupPgBackupDocs } from './openapi/openapi';
@@ -41,7 +43,9 @@ async function bootstrap(): Promise<void> {
   const base = `http://localhost:${port}/api/admin`;
   Logger.log(`admin API on ${base} (OpenAPI: ${base}/docs, ${base}/docs-json)`, 'PgBackup');
   if (embedded && options.auth.secret) {
-    const token = devAdminToken(options.auth.secret);
+    // never longer than the guard accepts
+    const lifetimeSeconds = Math.min(86_400, options.auth.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS);
+    const token = devAdminToken(options.auth.secret, lifetimeSeconds);
     console.log(
       [
         '',
@@ -49,7 +53,7 @@ async function bootstrap(): Promise<void> {
         `Admin API:           ${base}`,
         `API docs:            ${base}/docs (OpenAPI JSON: ${base}/docs-json)`,
         `Admin page:          http://localhost:${port}/backup-admin#token=${token}`,
-        'Development admin token (valid 24 h):',
+        `Development admin token (valid ${Math.round(lifetimeSeconds / 360) / 10} h):`,
         `  export TOKEN=${token}`,
         `  curl -X POST -H "Authorization: Bearer $TOKEN" ${base}/backups`,
         `Example app (each new account requests a backup): curl -X POST -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"email":"ann@example.com","role":"admin"}' http://localhost:${port}/api/example/accounts`,
@@ -61,7 +65,7 @@ async function bootstrap(): Promise<void> {
 
 bootstrap().catch((error: Error) => {
   embedded?.stop();
-  if (error instanceof InvalidEnvironmentError || error instanceof EmbeddedPostgresError) {
+  if (error instanceof InvalidEnvironmentError || error instanceof EmbeddedPostgresError || error instanceof UnsupportedPostgresError) {
     console.error(error.message);
   } else {
     console.error(`startup failed: ${error.stack ?? error.message}`);

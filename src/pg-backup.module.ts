@@ -7,11 +7,12 @@ import { EventsModule } from './events/events.module';
 import { BackupModule } from './backup/backup.module';
 import { dataSourceOptions } from './database/data-source';
 import { initializeDataSource } from './database/migrations';
+import { UnsupportedPostgresError } from './database/postgres-version';
 import { HealthModule } from './health/health.module';
 import { LockModule } from './lock/lock.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
-import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupModuleAsyncOptions, PgBackupOptions } from './pg-backup.options';
+import { PG_BACKUP_ADMIN_PATH, PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupModuleAsyncOptions, PgBackupOptions } from './pg-backup.options';
 import { RestoreModule } from './restore/restore.module';
 import { SettingsModule } from './settings/settings.module';
 import { UiModule } from './ui/ui.module';
@@ -29,7 +30,8 @@ function mountedAt(path: string | false, module: Type | DynamicModule): (Type | 
 class PgBackupOptionsModule {
   static register(options: PgBackupModuleAsyncOptions): DynamicModule {
     const provider: Provider = { provide: PG_BACKUP_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] };
-    return { module: PgBackupOptionsModule, imports: options.imports ?? [], providers: [provider], exports: [provider] };
+    const adminPath: Provider = { provide: PG_BACKUP_ADMIN_PATH, useValue: options.path ?? DEFAULT_PATH };
+    return { module: PgBackupOptionsModule, imports: options.imports ?? [], providers: [provider, adminPath], exports: [provider, adminPath] };
   }
 }
 
@@ -55,7 +57,8 @@ export class PgBackupModule {
         TypeOrmModule.forRootAsync({
           name: PG_BACKUP_CONNECTION,
           inject: [PG_BACKUP_OPTIONS],
-          useFactory: (o: PgBackupOptions) => dataSourceOptions(o.databaseUrl, o.schema),
+          // a server too old stays too old: fail at once rather than after the retries
+          useFactory: (o: PgBackupOptions) => ({ ...dataSourceOptions(o.databaseUrl, o.schema), toRetry: (error: unknown) => !(error instanceof UnsupportedPostgresError) }),
           dataSourceFactory: (o) => initializeDataSource(o as ReturnType<typeof dataSourceOptions>),
         }),
         ...features,

@@ -3,6 +3,8 @@ import type { AgeIdentity, AgeRecipient } from './crypto/age';
 import type { Compression } from './pipeline/backup-format';
 
 export const PG_BACKUP_OPTIONS = 'PG_BACKUP:MODULE_OPTIONS';
+/** The admin API's route prefix (`PgBackupModuleAsyncOptions.path`). */
+export const PG_BACKUP_ADMIN_PATH = 'PG_BACKUP:ADMIN_PATH';
 /** Name of the module's own TypeORM data source, apart from any the host app has. */
 export const PG_BACKUP_CONNECTION = 'pg-backup';
 
@@ -15,6 +17,8 @@ export interface JwtAuthOptions {
   jwksUri?: string;
   issuer?: string;
   audience?: string;
+  /** Tokens must carry `exp`, at most this many seconds after `iat` (or now, without `iat`); default 86 400 (24 h). */
+  maxTokenLifetimeSeconds?: number;
   /** Roles (from the `roles` array or `role` string claim) that count as admin. */
   adminRoles: string[];
 }
@@ -68,11 +72,30 @@ export interface NotificationOptions {
 export interface HealthOptions {
   /** `ready` fails when the newest completed backup is older than this; unset = not checked. */
   maxBackupAgeHours?: number;
+  /** How long a `ready` answer is reused before its checks run again (default 5000; 0 runs them on every call). */
+  readyCacheMs?: number;
 }
 
 export interface MetricsOptions {
   /** When set, scrapes must send `Authorization: Bearer <token>`. */
   token?: string;
+  /** Without a token, only loopback addresses may scrape unless this is true (default false). */
+  public?: boolean;
+}
+
+export interface AuditOptions {
+  /** Entries older than this are deleted (hourly, in batches); default 365, 0 keeps them forever. */
+  retentionDays?: number;
+}
+
+/** Limits of the admin API; 0 turns one off. Refusals answer 429 and are audited. */
+export interface RateLimitOptions {
+  /** Requests a minute per bearer token (per address for requests without one); default 1200. */
+  perTokenPerMinute?: number;
+  /** Requests a minute per client address (IPv6: per /64); default 2400. */
+  perAddressPerMinute?: number;
+  /** `POST /backups` per user (`sub`) and hour; default 60. */
+  backupsPerUserPerHour?: number;
 }
 
 /** BackupTrigger: requests within `debounceMs` of each other become one backup. */
@@ -122,6 +145,8 @@ export interface PgBackupOptions {
   notifications?: NotificationOptions;
   health?: HealthOptions;
   metrics?: MetricsOptions;
+  audit?: AuditOptions;
+  rateLimit?: RateLimitOptions;
   /**
    * Whether this process runs the automation: scheduled backups and drills, the backup on
    * startup and the periodic scrub (default true). The CLI sets false: a one-shot command must

@@ -32,4 +32,11 @@ export class AuditLog {
 
   @Column({ type: 'jsonb', nullable: true })
   detail!: Record<string, unknown> | null;
+
+  /**
+   * How many refusals this entry stands for: those of one source, actor, action and reason within
+   * a minute. Its `coalesce_key` column, written by AuditService alone, finds it again.
+   */
+  @Column({ type: 'integer', default: 1 })
+  count!: number;
 }

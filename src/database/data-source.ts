@@ -12,6 +12,7 @@ import { Scrub1763940000000 } from '../../migrations/1763940000000-Scrub';
 import { BackupFiles1763950000000 } from '../../migrations/1763950000000-BackupFiles';
 import { Automation1763960000000 } from '../../migrations/1763960000000-Automation';
 import { CancelRequest1764100000000 } from '../../migrations/1764100000000-CancelRequest';
+import { AuditCoalesce1764400000000 } from '../../migrations/1764400000000-AuditCoalesce';
 import { BackupUnreadable1764600000000 } from '../../migrations/1764600000000-BackupUnreadable';
 import { ScheduleTick } from '../automation/schedule-tick.entity';
 import { pgClientConfig } from './pg-client';
@@ -36,6 +37,7 @@ export function dataSourceOptions(databaseUrl: string, schema: string): DataSour
       BackupFiles1763950000000,
       Automation1763960000000,
       CancelRequest1764100000000,
+      AuditCoalesce1764400000000,
       BackupUnreadable1764600000000,
     ],
     migrationsTableName: 'migrations',

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { NestFactory } from '@nestjs/core';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { AppModule } from '../../src/app.module';
 import { PgBackupModuleAsyncOptions, PgBackupOptions } from '../../src/pg-backup.options';
-import { admin, startApp, TestApp } from '../support/app';
+import { admin, startApp, TEST_SECRET, TestApp } from '../support/app';
 import { startPostgres, TestPostgres } from '../support/postgres';
 
 const METRICS_TOKEN = 'metrics-token-0123456789';
@@ -32,6 +36,32 @@ async function get(server: TestApp, path: string, authorization?: string): Promi
   return { status: res.status, text, json, headers: res.headers };
 }
 
+/** An IPv4 address of this machine that is not loopback, to be a remote client of a server on 0.0.0.0. */
+const REMOTE_ADDRESS = Object.values(networkInterfaces()).flat().find((i) => i?.family === 'IPv4' && !i.internal)?.address;
+
+/** /metrics status from loopback and from REMOTE_ADDRESS, of a server listening on every interface. */
+async function metricsFromBothSides(databaseUrl: string, metrics: PgBackupOptions['metrics']): Promise<{ loopback: number; remote: number }> {
+  const options: PgBackupOptions = {
+    databaseUrl,
+    schema: 'backup_admin',
+    backupDir: mkdtempSync(join(tmpdir(), 'pgb-test-backups-')),
+    auth: { secret: TEST_SECRET, adminRoles: ['admin'] },
+    minFreeBytes: 1024 * 1024,
+    restoreGraceMs: 1000,
+    metrics,
+  };
+  const app = await NestFactory.create(AppModule.register(options), { logger: false });
+  await app.listen(0, '0.0.0.0');
+  try {
+    const { port } = app.getHttpServer().address() as { port: number };
+    const loopback = (await fetch(`http://127.0.0.1:${port}/metrics`)).status;
+    const remote = (await fetch(`http://${REMOTE_ADDRESS}:${port}/metrics`)).status;
+    return { loopback, remote };
+  } finally {
+    await app.close();
+  }
+}
+
 /** The value of one sample line of a scrape; undefined when absent. */
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -49,8 +79,9 @@ describe('health and metrics routes on a real database', () => {
       pg.psql(`create database ${db}`);
       pg.psql('create table items (id serial primary key, name text); insert into items (name) select md5(g::text) from generate_series(1, 500) g;', db);
     }
-    plain = await startApp(pg.url('plain'));
-    strict = await startApp(pg.url('shop'), { health: { maxBackupAgeHours: 1 }, metrics: { token: METRICS_TOKEN } });
+    // every check below changes what ready sees and asks again at once: no cached answer
+    plain = await startApp(pg.url('plain'), { health: { readyCacheMs: 0 } });
+    strict = await startApp(pg.url('shop'), { health: { maxBackupAgeHours: 1, readyCacheMs: 0 }, metrics: { token: METRICS_TOKEN } });
   });
 
   after(async () => {
@@ -95,7 +126,7 @@ describe('health and metrics routes on a real database', () => {
       assert.equal((await get(plain, '/health/ready')).status, 200);
     });
 
-    it('metrics are open without a configured token: text format, own prefix, process metrics included', async () => {
+    it('metrics answer a loopback client without a configured token: text format, own prefix, process metrics included', async () => {
       const r = await get(plain, '/metrics');
       assert.equal(r.status, 200, r.text);
       assert.equal(r.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
@@ -106,6 +137,14 @@ describe('health and metrics routes on a real database', () => {
       assert.equal(sample(r.text, 'pg_backup_last_drill_ok'), undefined, 'no drill yet');
       assert.ok(sample(r.text, 'pg_backup_process_cpu_user_seconds_total')! >= 0);
       assert.doesNotMatch(r.text, /^process_/m, 'nothing outside the prefix');
+    });
+
+    it('metrics without a token answer loopback clients only (403 from another address)', { skip: !REMOTE_ADDRESS && 'no non-loopback IPv4 address here' }, async () => {
+      assert.deepEqual(await metricsFromBothSides(pg.url('plain'), undefined), { loopback: 200, remote: 403 });
+    });
+
+    it('metrics.public opens them to every address', { skip: !REMOTE_ADDRESS && 'no non-loopback IPv4 address here' }, async () => {
+      assert.deepEqual(await metricsFromBothSides(pg.url('plain'), { public: true }), { loopback: 200, remote: 200 });
     });
 
     it('neither route sits under the admin prefix, and the admin API still wants its token', async () => {

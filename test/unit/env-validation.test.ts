@@ -71,6 +71,58 @@ describe('validateEnvironment', () => {
     rejects({ JWKS_URI: 'ftp://keys.example.com/jwks.json' }, 'JWKS_URI');
   });
 
+  it('refuses JWKS_URI without JWT_ISSUER and JWT_AUDIENCE, or over http to another host', () => {
+    const idp = { JWKS_URI: 'https://idp.example.com/jwks.json', JWT_ISSUER: 'https://idp.example.com/', JWT_AUDIENCE: 'pg-backup' };
+    assert.equal(validateEnvironment(idp).JWKS_URI, idp.JWKS_URI);
+    rejects({ ...idp, JWT_ISSUER: undefined }, 'JWT_ISSUER');
+    rejects({ ...idp, JWT_AUDIENCE: undefined }, 'JWT_AUDIENCE');
+    rejects({ ...idp, JWKS_URI: 'http://idp.example.com/jwks.json' }, 'JWKS_URI');
+    assert.equal(validateEnvironment({ ...idp, JWKS_URI: 'http://127.0.0.1:8080/jwks.json' }).JWKS_URI, 'http://127.0.0.1:8080/jwks.json');
+    assert.equal(validateEnvironment({ ...idp, JWKS_URI: 'http://localhost:8080/jwks.json' }).JWKS_URI, 'http://localhost:8080/jwks.json');
+  });
+
+  it('reads JWT_MAX_LIFETIME_SECONDS and refuses a nonsensical one', () => {
+    assert.equal(serverOptions(validateEnvironment({ JWT_SECRET: 'a-secret-of-at-least-16-chars', JWT_MAX_LIFETIME_SECONDS: '3600' }), 'postgres://x@h/db').auth.maxTokenLifetimeSeconds, 3600);
+    rejects({ JWT_MAX_LIFETIME_SECONDS: 'forever' }, 'JWT_MAX_LIFETIME_SECONDS');
+    rejects({ JWT_MAX_LIFETIME_SECONDS: '0' }, 'JWT_MAX_LIFETIME_SECONDS');
+  });
+
+  it('maps the rate limits, the audit retention, the ready cache and METRICS_PUBLIC, and refuses bad values', () => {
+    const options = serverOptions(
+      validateEnvironment({
+        JWT_SECRET: 'a-secret-of-at-least-16-chars',
+        ADMIN_RATE_LIMIT_PER_MINUTE: '100',
+        ADMIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '0',
+        BACKUP_RATE_LIMIT_PER_HOUR: '5',
+        AUDIT_RETENTION_DAYS: '90',
+        HEALTH_READY_CACHE_SECONDS: '2',
+        METRICS_PUBLIC: 'true',
+      }),
+      'postgres://x@h/db',
+    );
+    assert.deepEqual(options.rateLimit, { perTokenPerMinute: 100, perAddressPerMinute: 0, backupsPerUserPerHour: 5 });
+    assert.equal(options.audit?.retentionDays, 90);
+    assert.equal(options.health?.readyCacheMs, 2000);
+    assert.equal(options.metrics?.public, true);
+    assert.equal(serverOptions(validateEnvironment({ JWT_SECRET: 'a-secret-of-at-least-16-chars' }), 'postgres://x@h/db').metrics?.public, false);
+    rejects({ ADMIN_RATE_LIMIT_PER_MINUTE: '-1' }, 'ADMIN_RATE_LIMIT_PER_MINUTE');
+    rejects({ AUDIT_RETENTION_DAYS: 'forever' }, 'AUDIT_RETENTION_DAYS');
+    rejects({ METRICS_PUBLIC: 'yes' }, 'METRICS_PUBLIC');
+  });
+
+  it('in production, refuses placeholder secrets', () => {
+    const production = { NODE_ENV: 'production' };
+    for (const secret of ['change-me-to-a-long-random-secret', 'changeme-changeme-changeme-changeme', 'example-jwt-secret-0123456789abcdef0123', 'x'.repeat(40)]) {
+      assert.match(rejects({ ...production, JWT_SECRET: secret }, 'JWT_SECRET').message, /placeholder/);
+    }
+    assert.equal(validateEnvironment({ ...production, JWT_SECRET: 'contract-secret-k3j9x0a1b2c' }).JWT_SECRET, 'contract-secret-k3j9x0a1b2c', 'what the acceptance suite uses');
+    rejects({ ...production, JWT_SECRET: 'f'.repeat(10) + '0123456789abcdef0123456789ab', METRICS_TOKEN: 'change-me-to-another-long-random-secret' }, 'METRICS_TOKEN');
+    const strong = '3f1c9a0d6b2e4f8a9c7d5e3b1a0f2e4d6c8b9a7f5e3d1c0b2a4f6e8d0c9b7a5f';
+    assert.equal(validateEnvironment({ ...production, JWT_SECRET: strong }).JWT_SECRET, strong);
+    assert.equal(validateEnvironment({ JWT_SECRET: 'change-me-to-a-long-random-secret' }).JWT_SECRET, 'change-me-to-a-long-random-secret', 'outside production only the length rule');
+    rejects({ ...production, JWT_SECRET: 'secret' }, 'JWT_SECRET');
+  });
+
   it('rejects a BACKUP_SCHEMA that is not a lower-case identifier', () => {
     rejects({ BACKUP_SCHEMA: 'Backup-Admin' }, 'BACKUP_SCHEMA');
     rejects({ BACKUP_SCHEMA: 'x"; DROP SCHEMA public; --' }, 'BACKUP_SCHEMA');

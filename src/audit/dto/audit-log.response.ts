@@ -29,6 +29,9 @@ export class AuditLogResponse implements Described<AuditLog> {
 
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'The request: method, path, body; on failure its status and error' })
   detail!: Record<string, unknown> | null;
+
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'Refusals (outcome denied) of one source, actor, action and reason within a minute share one entry; this counts them' })
+  count!: number;
 }
 
 export class AuditPageResponse {
