@@ -1,13 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { Client, QueryResult } from 'pg';
 import { DataSource } from 'typeorm';
 import { quoteIdent, quoteLiteral } from '../infra/process/pg-connection';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { APPLICATION_NAME } from './data-source';
 
 const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast'];
+/** Tables counted per round trip. */
+const COUNT_BATCH = 100;
 /**
  * Heap + TOAST size of `c` (with its TOAST table `t`) from the catalog's page counts, as of the
  * last VACUUM/ANALYZE: unlike pg_table_size() it takes no lock, so a table locked by a long
@@ -103,16 +105,21 @@ export class DatabaseInfoRepository {
     );
     const { rows: lo } = await client.query('SELECT count(*) AS n FROM pg_catalog.pg_largeobject_metadata');
     const counts: TableRowCounts = { tables: {}, estimated: [], largeObjects: Number(lo[0].n) };
+    const exact: { key: string; name: string }[] = [];
     for (const t of tables) {
-      const name = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
       const key = `${t.schema}.${t.table}`;
-      if (Number(t.bytes) > exactMaxBytes) {
-        counts.tables[key] = Number(t.estimate);
-        counts.estimated.push(key);
-        continue;
-      }
-      const { rows } = await client.query(`SELECT count(*) AS rows FROM ONLY ${name}`);
-      counts.tables[key] = Number(rows[0].rows);
+      counts.tables[key] = Number(t.estimate);
+      if (Number(t.bytes) > exactMaxBytes) counts.estimated.push(key);
+      else exact.push({ key, name: `${quoteIdent(t.schema)}.${quoteIdent(t.table)}` });
+    }
+    // Each count's locks (table and indexes) go with the rollback to the savepoint: pg_dump already
+    // holds one lock per table, and the server's shared lock table may not have room for two.
+    await client.query('SAVEPOINT pgb_count');
+    for (let i = 0; i < exact.length; i += COUNT_BATCH) {
+      const batch = exact.slice(i, i + COUNT_BATCH);
+      const sql = batch.map((t) => `SELECT count(*) AS rows FROM ONLY ${t.name}; ROLLBACK TO SAVEPOINT pgb_count;`).join('\n');
+      const results = (await client.query(sql)) as unknown as QueryResult[];
+      batch.forEach((t, j) => (counts.tables[t.key] = Number(results[2 * j].rows[0].rows)));
     }
     return counts;
   }
