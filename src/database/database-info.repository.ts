@@ -8,6 +8,8 @@ import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-
 import { APPLICATION_NAME } from './data-source';
 
 const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast'];
+/** application_name of the session whose snapshot pg_dump shares. */
+export const SNAPSHOT_SESSION = `${APPLICATION_NAME}:snapshot`;
 /** Tables counted per round trip. */
 const COUNT_BATCH = 100;
 /**
@@ -44,6 +46,16 @@ export interface CommitGate {
   close(): Promise<void>;
 }
 
+/** A session holding a lock another session waits for, as pg_stat_activity shows it. */
+export interface LockBlocker {
+  pid: number;
+  applicationName: string;
+  /** `idle in transaction`, `active`, … */
+  state: string;
+  /** When its current or last query started (ISO 8601). */
+  queryStart: string | null;
+}
+
 export interface ServerInfo {
   database: string;
   version: string;
@@ -69,14 +81,16 @@ export class DatabaseInfoRepository {
   /**
    * A REPEATABLE READ transaction whose snapshot pg_dump shares (`--snapshot`), so row counts
    * taken in it are exactly what the dump contains. Close it once pg_dump has finished.
+   * `lockTimeoutMs` bounds each count's wait for a table lock.
    */
-  async openSnapshot(): Promise<DumpSnapshot> {
+  async openSnapshot({ lockTimeoutMs }: { lockTimeoutMs?: number } = {}): Promise<DumpSnapshot> {
     // a connection of its own, never returned to the pool in an unknown state
-    const client = new Client({ connectionString: this.options.databaseUrl, application_name: `${APPLICATION_NAME}:snapshot` });
+    const client = new Client({ connectionString: this.options.databaseUrl, application_name: SNAPSHOT_SESSION });
     client.on('error', () => undefined); // a broken connection fails the query in flight
     await client.connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      if (lockTimeoutMs) await client.query(`SET LOCAL lock_timeout = ${Math.ceil(lockTimeoutMs)}`);
       const { rows } = await client.query('SELECT pg_export_snapshot() AS id, pg_backend_pid() AS pid');
       const [{ id, pid }] = rows;
       return {
@@ -207,16 +221,19 @@ END $gate$`,
     return Number(row.bytes);
   }
 
-  /** Sessions holding locks that the session named `applicationName` waits for. */
-  async blockersOf(applicationName: string): Promise<{ pid: number; applicationName: string }[]> {
-    return this.dataSource.query(
-      `SELECT DISTINCT b.pid, coalesce(b.application_name, '') AS "applicationName"
+  /** Sessions holding locks that a session named one of `applicationNames` waits for. */
+  async blockersOf(...applicationNames: string[]): Promise<LockBlocker[]> {
+    const rows: (Omit<LockBlocker, 'queryStart'> & { queryStart: Date | null })[] = await this.dataSource.query(
+      `SELECT DISTINCT b.pid, coalesce(b.application_name, '') AS "applicationName", coalesce(b.state, '') AS state,
+              b.query_start AS "queryStart"
          FROM pg_stat_activity w
          CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS blocker(pid)
          JOIN pg_stat_activity b ON b.pid = blocker.pid
-        WHERE w.application_name = $1 AND w.datname = current_database()`,
-      [applicationName],
+        WHERE w.application_name = ANY($1) AND w.datname = current_database()
+        ORDER BY b.pid`,
+      [applicationNames],
     );
+    return rows.map((row) => ({ ...row, queryStart: row.queryStart?.toISOString() ?? null }));
   }
 
   /** Ends every session of this database named `applicationName`. */
