@@ -9,6 +9,7 @@ import { InsufficientStorageException, OperationCancelledError } from '../common
 import { untilAborted } from '../common/until-aborted';
 import { APPLICATION_NAME } from '../database/data-source';
 import { DatabaseInfoRepository, DumpSnapshot, ServerInfo, SNAPSHOT_SESSION } from '../database/database-info.repository';
+import { TRASH_SCHEMA_PREFIX } from '../database/trash-schemas';
 import { pgDumpArgs } from '../infra/process/pg-args';
 import { pgConnection } from '../infra/process/pg-connection';
 import { PgTools, PgToolsRepository } from '../infra/process/pg-tools.repository';
@@ -93,7 +94,8 @@ export class BackupRunner {
       lockWait = new LockWaitGuard(this.database, [dumpSessionName(backup.id), SNAPSHOT_SESSION], lockWaitMs);
       snapshot = await this.database.openSnapshot({ lockTimeoutMs: 2 * lockWaitMs });
       const connection = pgConnection(this.options.databaseUrl, dumpSessionName(backup.id));
-      const dumpArgs = pgDumpArgs(connection.dbnameArg, this.options.schema, snapshot.id, 2 * lockWaitMs);
+      // a restore's leftover trash schemas (see wipeDatabaseSql) are never part of a backup
+      const dumpArgs = pgDumpArgs(connection.dbnameArg, [this.options.schema, `${TRASH_SCHEMA_PREFIX}*`], snapshot.id, 2 * lockWaitMs);
       const encoded = this.pipeline.encodeOutputOf(
         context.format,
         () => {

@@ -6,10 +6,13 @@ import { DataSource } from 'typeorm';
 import { quoteIdent, quoteLiteral } from '../infra/process/pg-connection';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { APPLICATION_NAME } from './data-source';
+import { dropTrashBatchSql, dropTrashSchemasSql, TRASH_PATTERN } from './trash-schemas';
 
 const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast'];
 /** application_name of the session whose snapshot pg_dump shares. */
 export const SNAPSHOT_SESSION = `${APPLICATION_NAME}:snapshot`;
+/** Trash relations dropped per transaction: with their indexes, sequences and types, well inside the smallest lock table. */
+const TRASH_BATCH = 200;
 /** Tables counted per round trip. */
 const COUNT_BATCH = 100;
 /**
@@ -113,9 +116,9 @@ export class DatabaseInfoRepository {
     const { rows: tables } = await client.query<{ schema: string; table: string; bytes: string; estimate: string }>(
       `SELECT n.nspname AS schema, c.relname AS table, ${RELATION_BYTES} AS bytes, greatest(c.reltuples, 0)::bigint AS estimate
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
-        WHERE c.relkind IN ('r', 'p') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%'
+        WHERE c.relkind IN ('r', 'p') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE $2
         ORDER BY 1, 2`,
-      [[...SYSTEM_SCHEMAS, this.options.schema]],
+      [[...SYSTEM_SCHEMAS, this.options.schema], TRASH_PATTERN],
     );
     const { rows: lo } = await client.query('SELECT count(*) AS n FROM pg_catalog.pg_largeobject_metadata');
     const counts: TableRowCounts = { tables: {}, estimated: [], largeObjects: Number(lo[0].n) };
@@ -215,10 +218,39 @@ END $gate$`,
     const [row] = await this.dataSource.query(
       `SELECT coalesce(sum(${RELATION_BYTES}), 0)::bigint AS bytes
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
-        WHERE c.relkind IN ('r', 'm') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%'`,
-      [[...SYSTEM_SCHEMAS, this.options.schema]],
+        WHERE c.relkind IN ('r', 'm') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE $2`,
+      [[...SYSTEM_SCHEMAS, this.options.schema], TRASH_PATTERN],
     );
     return Number(row.bytes);
+  }
+
+  /**
+   * Drops the schemas a restore's wipe renamed away, a batch of relations per transaction: all
+   * at once would need as many locks as the wipe avoided. The session is named
+   * `applicationName`, so the restore's watchdog ends sessions still holding a replaced table.
+   */
+  async dropTrash(applicationName: string): Promise<void> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query(`SELECT set_config('application_name', $1, false)`, [applicationName]);
+      let left = Infinity;
+      for (;;) {
+        const [row] = await runner.query(
+          `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname LIKE $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')`,
+          [TRASH_PATTERN],
+        );
+        if (row.n === 0) break;
+        if (row.n >= left) throw new Error(`${row.n} relations in the trash schemas could not be dropped`);
+        left = row.n;
+        await runner.query(dropTrashBatchSql(TRASH_BATCH));
+      }
+      await runner.query(dropTrashSchemasSql());
+    } finally {
+      await runner.query('RESET application_name').catch(() => undefined);
+      await runner.release();
+    }
   }
 
   /** Sessions holding locks that a session named one of `applicationNames` waits for. */

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -39,6 +39,8 @@ export interface RestoreTarget {
  */
 @Injectable()
 export class RestoreRunner {
+  private readonly logger = new Logger(RestoreRunner.name);
+
   constructor(
     @Inject(PG_BACKUP_OPTIONS) private readonly options: PgBackupOptions,
     private readonly database: DatabaseInfoRepository,
@@ -107,6 +109,8 @@ export class RestoreRunner {
         const input = Readable.from(restoreInput(wipe, script, operation, decoded, commit));
         await Promise.all([pipeline(input, psql.stdin!, { signal: operation.signal }), psql.completion]);
       }
+      // committed: what the wipe renamed away goes now, outside the restore's transaction
+      if (!target) await this.database.dropTrash(applicationName).catch((error: Error) => this.logger.warn(`dropping the replaced schemas failed: ${error.message}`));
       return { terminatedPids: [...(watchdog?.terminated ?? [])] };
     } finally {
       abandoned.abort(new Error('the restore ended'));

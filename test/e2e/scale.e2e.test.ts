@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startApp, TestApp } from '../support/app';
+import { admin, startApp, TestApp } from '../support/app';
 import { startPostgres, TestPostgres } from '../support/postgres';
 
 /**
@@ -23,17 +23,22 @@ END $$;`);
 describe('many tables on a default server (max_locks_per_transaction 64, max_connections 100)', () => {
   let pg: TestPostgres;
   let server: TestApp;
+  let app2k: TestApp;
 
   before(async () => {
     pg = await startPostgres();
     assert.equal(pg.psql('show max_locks_per_transaction'), '64');
     pg.psql('create database wide');
     pg.psql(manyTables('public', 4000), 'wide');
+    pg.psql('create database wide2k');
+    pg.psql(manyTables('public', 2000), 'wide2k');
     server = await startApp(pg.url('wide'));
+    app2k = await startApp(pg.url('wide2k'));
   });
 
   after(async () => {
     await server?.close();
+    await app2k?.close();
     pg?.stop();
   });
 
@@ -44,5 +49,19 @@ describe('many tables on a default server (max_locks_per_transaction 64, max_con
     assert.equal(tables.length, 4000);
     assert.ok(tables.every(([, rows]) => rows === 1), 'every table counted exactly (one row each)');
     assert.deepEqual(backup.metadata.estimatedTables, []);
+  });
+
+  it('restores 2,000 tables with their sequences in one transaction: the wipe renames schemas instead of dropping every object', async () => {
+    const backup = await app2k.createBackup();
+    assert.equal(backup.status, 'completed', backup.error);
+    pg.psql(`insert into t1 (v) values ('after the backup'); create table extra (x int); create schema other; create table other.y (x int)`, 'wide2k');
+    const r = await app2k.request('POST', `/backups/${backup.id}/restore`, { token: admin, body: { confirm: true } });
+    assert.equal(r.status, 202, r.text);
+    const restore = await app2k.waitDone(`/restores/${r.json.id}`, admin, 300_000);
+    assert.equal(restore.status, 'completed', restore.error);
+    const content = `select (select count(*) from pg_tables where schemaname = 'public') || ':' || (select count(*) from pg_sequences where schemaname = 'public')
+      || ':' || (select count(*) from t1) || ':' || (select last_value from t1_id_seq) || ':' || (select count(*) from t2000)
+      || ':' || (select string_agg(nspname, ',' order by nspname) from pg_namespace where nspname not like 'pg\\_%' and nspname <> 'information_schema')`;
+    assert.equal(pg.psql(content, 'wide2k'), '2000:2000:1:1:1:backup_admin,public', 'the backup content, nothing newer, no trash left');
   });
 });

@@ -20,12 +20,14 @@ describe('wipeDatabaseSql', () => {
     assert.ok(sql.includes("nspname <> 'x'' OR true --'"));
   });
 
-  it('drops every other schema, never the system ones, then recreates public', () => {
+  it('renames every other schema out of the way (one lock each), never the system ones or older trash, then recreates public', () => {
     const sql = wipeDatabaseSql('backup_admin');
     assert.match(sql, /nspname NOT IN \('pg_catalog', 'information_schema', 'pg_toast'\)/);
-    assert.match(sql, /DROP SCHEMA %I CASCADE/);
+    assert.match(sql, /nspname NOT LIKE 'pgb\\_trash\\_%'/);
+    assert.match(sql, /ALTER SCHEMA %I RENAME TO %I', item.nspname, format\('pgb_trash_%s_%s'/);
+    assert.doesNotMatch(sql, /DROP SCHEMA/);
     assert.match(sql, /CREATE SCHEMA public/);
-    assert.ok(sql.indexOf('DROP SCHEMA') < sql.indexOf('CREATE SCHEMA public'));
+    assert.ok(sql.indexOf('RENAME TO') < sql.indexOf('CREATE SCHEMA public'));
   });
 
   it('holds no transaction control of its own (it runs inside the restore transaction)', () => {
