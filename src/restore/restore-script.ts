@@ -48,3 +48,26 @@ COMMENT ON SCHEMA public IS 'standard public schema';
 RESET client_min_messages;
 `;
 }
+
+/**
+ * Locks that creating the object of one `pg_restore --list` line takes until the restore's COMMIT:
+ * a table or materialized view with its TOAST table and index, a sequence, an index (a primary
+ * key or unique constraint is one), a view. Data, defaults, foreign keys and the rest lock only
+ * what these already locked.
+ */
+export function tocLockWeight(line: string): number {
+  const desc = /^\d+; \d+ \d+ (TABLE DATA|TABLE|MATERIALIZED VIEW DATA|MATERIALIZED VIEW|SEQUENCE SET|SEQUENCE OWNED BY|SEQUENCE|INDEX ATTACH|INDEX|FK CONSTRAINT|CONSTRAINT|VIEW|FOREIGN TABLE) /.exec(line)?.[1];
+  switch (desc) {
+    case 'TABLE':
+    case 'MATERIALIZED VIEW':
+      return 3;
+    case 'SEQUENCE':
+    case 'INDEX':
+    case 'CONSTRAINT':
+    case 'VIEW':
+    case 'FOREIGN TABLE':
+      return 1;
+    default:
+      return 0;
+  }
+}

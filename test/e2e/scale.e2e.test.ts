@@ -5,13 +5,13 @@ import { startPostgres, TestPostgres } from '../support/postgres';
 
 /**
  * `count` tables `t1`… in `schema`, each with a serial primary key (so a sequence) and one row;
- * 500 per transaction, as one transaction cannot lock them all on a default server.
+ * 100 per transaction, as one transaction cannot lock them all on a small server.
  */
 function manyTables(schema: string, count: number): string {
   const batches: string[] = [];
-  for (let from = 1; from <= count; from += 500) {
+  for (let from = 1; from <= count; from += 100) {
     batches.push(`DO $$ BEGIN
-  FOR i IN ${from}..${Math.min(from + 499, count)} LOOP
+  FOR i IN ${from}..${Math.min(from + 99, count)} LOOP
     EXECUTE format('CREATE TABLE %I.t%s (id serial PRIMARY KEY, v text)', '${schema}', i);
     EXECUTE format('INSERT INTO %I.t%s (v) VALUES (%L)', '${schema}', i, 'row of ' || i);
   END LOOP;
@@ -63,5 +63,36 @@ describe('many tables on a default server (max_locks_per_transaction 64, max_con
       || ':' || (select count(*) from t1) || ':' || (select last_value from t1_id_seq) || ':' || (select count(*) from t2000)
       || ':' || (select string_agg(nspname, ',' order by nspname) from pg_namespace where nspname not like 'pg\\_%' and nspname <> 'information_schema')`;
     assert.equal(pg.psql(content, 'wide2k'), '2000:2000:1:1:1:backup_admin,public', 'the backup content, nothing newer, no trash left');
+  });
+});
+
+describe('a restore that cannot fit in the lock table (max_locks_per_transaction 10)', () => {
+  let pg: TestPostgres;
+  let server: TestApp;
+
+  before(async () => {
+    pg = await startPostgres({ settings: { max_locks_per_transaction: 10 } });
+    pg.psql('create database tight');
+    pg.psql(manyTables('public', 700), 'tight');
+    server = await startApp(pg.url('tight'));
+  });
+
+  after(async () => {
+    await server?.close();
+    pg?.stop();
+  });
+
+  it('is refused up front (422) naming max_locks_per_transaction and the value needed; nothing changes, no safety backup', async () => {
+    const backup = await server.createBackup();
+    assert.equal(backup.status, 'completed', backup.error);
+    pg.psql(`insert into t1 (v) values ('after the backup')`, 'tight');
+    const r = await server.request('POST', `/backups/${backup.id}/restore`, { token: admin, body: { confirm: true } });
+    assert.equal(r.status, 422, r.text);
+    // 700 tables × (table, TOAST table and index, sequence, primary key) + public, plpgsql + 200 for catalogs
+    assert.match(r.json.message, /takes about 3702 locks in one transaction, and this server's shared lock table holds about 1708 \(max_locks_per_transaction = 10\); set max_locks_per_transaction to at least 38 .*nothing was changed/);
+    assert.equal(pg.psql('select count(*) from t1', 'tight'), '2', 'the database is unchanged');
+    assert.equal(pg.psql(`select count(*) from pg_namespace where nspname like 'pgb%'`, 'tight'), '0');
+    assert.equal((await server.request('GET', '/backups', { token: admin })).json.total, 1, 'no safety backup was taken');
+    assert.equal((await server.request('GET', '/operations/current', { token: admin })).json.locked, false);
   });
 });

@@ -29,8 +29,8 @@ function asPostgres(command: string, args: string[]): [string, string[]] {
   return isRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
 }
 
-/** A throwaway cluster on a free port (initdb + pg_ctl, as `postgres` when root). */
-export async function startPostgres(options: { password?: string } = {}): Promise<TestPostgres> {
+/** A throwaway cluster on a free port (initdb + pg_ctl, as `postgres` when root); `settings` are extra `-c name=value`. */
+export async function startPostgres(options: { password?: string; settings?: Record<string, string | number> } = {}): Promise<TestPostgres> {
   const bin = pgBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'pgb-test-pg-'));
   chmodSync(dir, 0o700);
@@ -53,7 +53,7 @@ export async function startPostgres(options: { password?: string } = {}): Promis
   run('initdb', ['-D', data, ...auth, '-U', 'postgres', '--no-sync']);
   run('pg_ctl', [
     '-D', data, '-l', join(dir, 'log'), '-w',
-    '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`, 'start',
+    '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100${settingArgs(options.settings)}`, 'start',
   ]);
   return {
     port,
@@ -78,4 +78,8 @@ export async function startPostgres(options: { password?: string } = {}): Promis
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function settingArgs(settings: Record<string, string | number> = {}): string {
+  return Object.entries(settings).map(([name, value]) => ` -c ${name}=${value}`).join('');
 }
