@@ -35,7 +35,8 @@ export class LockWaitGuard {
     if (this.polling) return;
     this.polling = true;
     try {
-      const blockers = await this.database.blockersOf(...this.applicationNames);
+      // a session queued ahead of ours is not the cause: it waits too (often for pg_dump itself)
+      const blockers = (await this.database.blockersOf(...this.applicationNames)).filter((b) => !b.waiting);
       const now = Date.now();
       if (!blockers.length) {
         this.waitingSince = undefined;

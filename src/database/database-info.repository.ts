@@ -59,6 +59,8 @@ export interface LockBlocker {
   state: string;
   /** When its current or last query started (ISO 8601). */
   queryStart: string | null;
+  /** Itself waiting for a lock: only queued ahead, not holding the lock. */
+  waiting: boolean;
 }
 
 /** How many locks the server's shared lock table holds (it is shared by all sessions). */
@@ -268,7 +270,7 @@ END $gate$`,
   async blockersOf(...applicationNames: string[]): Promise<LockBlocker[]> {
     const rows: (Omit<LockBlocker, 'queryStart'> & { queryStart: Date | null })[] = await this.dataSource.query(
       `SELECT DISTINCT b.pid, coalesce(b.application_name, '') AS "applicationName", coalesce(b.state, '') AS state,
-              b.query_start AS "queryStart"
+              b.query_start AS "queryStart", coalesce(b.wait_event_type = 'Lock', false) AS waiting
          FROM pg_stat_activity w
          CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS blocker(pid)
          JOIN pg_stat_activity b ON b.pid = blocker.pid

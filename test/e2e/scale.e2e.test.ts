@@ -5,13 +5,13 @@ import { startPostgres, TestPostgres } from '../support/postgres';
 
 /**
  * `count` tables `t1`… in `schema`, each with a serial primary key (so a sequence) and one row;
- * 100 per transaction, as one transaction cannot lock them all on a small server.
+ * `perTransaction` at a time, as one transaction cannot lock them all.
  */
-function manyTables(schema: string, count: number): string {
+function manyTables(schema: string, count: number, perTransaction: number): string {
   const batches: string[] = [];
-  for (let from = 1; from <= count; from += 100) {
+  for (let from = 1; from <= count; from += perTransaction) {
     batches.push(`DO $$ BEGIN
-  FOR i IN ${from}..${Math.min(from + 99, count)} LOOP
+  FOR i IN ${from}..${Math.min(from + perTransaction - 1, count)} LOOP
     EXECUTE format('CREATE TABLE %I.t%s (id serial PRIMARY KEY, v text)', '${schema}', i);
     EXECUTE format('INSERT INTO %I.t%s (v) VALUES (%L)', '${schema}', i, 'row of ' || i);
   END LOOP;
@@ -29,9 +29,9 @@ describe('many tables on a default server (max_locks_per_transaction 64, max_con
     pg = await startPostgres();
     assert.equal(pg.psql('show max_locks_per_transaction'), '64');
     pg.psql('create database wide');
-    pg.psql(manyTables('public', 4000), 'wide');
+    pg.psql(manyTables('public', 4000, 500), 'wide');
     pg.psql('create database wide2k');
-    pg.psql(manyTables('public', 2000), 'wide2k');
+    pg.psql(manyTables('public', 2000, 500), 'wide2k');
     server = await startApp(pg.url('wide'));
     app2k = await startApp(pg.url('wide2k'));
   });
@@ -73,7 +73,7 @@ describe('a restore that cannot fit in the lock table (max_locks_per_transaction
   before(async () => {
     pg = await startPostgres({ settings: { max_locks_per_transaction: 10 } });
     pg.psql('create database tight');
-    pg.psql(manyTables('public', 700), 'tight');
+    pg.psql(manyTables('public', 700, 100), 'tight');
     server = await startApp(pg.url('tight'));
   });
 
