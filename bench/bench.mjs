@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run bench [-- --scale 1 --runs 3]      the full measurement (~1 GB database, 3 runs)
 // npm run bench -- --quick                    a smoke run: --scale 0.1 --runs 1
-// npm run bench -- --only backups,restores     some phases only (backups, restores, drills, latency)
+// npm run bench -- --only backups,restores     some phases only (backups, restores, drills, manytables, latency)
+// npm run bench -- --only manytables --tables 500   the many-tables case with fewer tables (default 2,000)
 // BENCH_SERVER_NODE_ARGS='--cpu-prof'          extra node flags for the servers (profiling)
 //
 // Measures our backup and restore next to pg_dump/pg_restore on a database it generates, against
@@ -29,7 +30,9 @@ const QUICK = process.argv.includes('--quick');
 const SCALE = arg('scale', QUICK ? 0.1 : 1);
 const RUNS = arg('runs', QUICK ? 1 : 3);
 const onlyIndex = process.argv.indexOf('--only');
-const PHASES = new Set(onlyIndex > 0 ? process.argv[onlyIndex + 1].split(',') : ['backups', 'restores', 'drills', 'latency']);
+const PHASES = new Set(onlyIndex > 0 ? process.argv[onlyIndex + 1].split(',') : ['backups', 'restores', 'drills', 'manytables', 'latency']);
+/** The many-tables phase: tables (each with a serial key, so as many sequences) on a server with the default lock table. */
+const MANY_TABLES = arg('tables', 2000);
 const CORES = cpus().length;
 /** The latency phase: concurrent connections, seconds of load per route and situation, history rows. */
 const CONNECTIONS = 50;
@@ -117,6 +120,17 @@ function insertHistory(pg, templateId) {
       from (select g, gen_random_uuid() as id, now() - g * interval '1 hour' as t,
                    (array['scheduled','scheduled','scheduled','manual','safety'])[1 + g % 5] as type
               from generate_series(1, ${HISTORY_ROWS}) g) s`, 'bench');
+}
+
+/** `count` small tables with a serial primary key and 10 rows each, 100 per transaction (one transaction could not lock them all). */
+function generateManyTables(pg, db, count) {
+  pg.psql(`create database ${db}`);
+  for (let from = 1; from <= count; from += 100) {
+    pg.psql(`DO $$ BEGIN FOR i IN ${from}..${Math.min(from + 99, count)} LOOP
+      EXECUTE format('CREATE TABLE t%s (id serial PRIMARY KEY, name text, at timestamptz DEFAULT now())', i);
+      EXECUTE format('INSERT INTO t%s (name) SELECT md5(g::text) FROM generate_series(1, 10) g', i);
+    END LOOP; END $$`, db);
+  }
 }
 
 const deleteHistory = (pg) => pg.psql(`delete from backup_admin.backup_history where created_by = 'bench-latency'`, 'bench');
@@ -415,11 +429,15 @@ async function main() {
     console.log(`database: ${(dbBytes / 1e9).toFixed(2)} GB on disk; ${RUNS} run(s) each after a warm-up; ${CORES} cores`);
     await monitor.connect();
     const server = await startServer(pg, join(work, 'backups'));
-    // the same server with age encryption to an X25519 recipient (a throwaway key)
-    const keygen = run('age-keygen', []);
-    const recipient = /public key: (age1\S+)/.exec(keygen)?.[1] ?? /^# public key: (\S+)/m.exec(keygen)[1];
-    const encrypted = await startServer(pg, join(work, 'backups-encrypted'), { BACKUP_AGE_RECIPIENTS: recipient });
-    servers.push(server, encrypted);
+    servers.push(server);
+    // the same server with age encryption to an X25519 recipient (a throwaway key), for the backups phase
+    let encrypted;
+    if (PHASES.has('backups')) {
+      const keygen = run('age-keygen', []);
+      const recipient = /public key: (age1\S+)/.exec(keygen)?.[1] ?? /^# public key: (\S+)/m.exec(keygen)[1];
+      encrypted = await startServer(pg, join(work, 'backups-encrypted'), { BACKUP_AGE_RECIPIENTS: recipient });
+      servers.push(encrypted);
+    }
 
     /** name → { label, seconds: [], sizeBytes } */
     const figures = {};
@@ -484,6 +502,37 @@ async function main() {
       drill.exactTables = d.tables.filter((t) => t.exact).length;
     }
 
+    // ---- many tables: backup and restore on a server with the default lock table, next to pg_dump and pg_restore -1
+    const manyTables = { tables: MANY_TABLES, figures: {} };
+    if (PHASES.has('manytables')) {
+      console.log(`many tables: generating ${MANY_TABLES} tables with sequences…`);
+      generateManyTables(pg, 'wide', MANY_TABLES);
+      const wide = await startServer(pg, join(work, 'backups-wide'), { DATABASE_URL: pg.url('wide') });
+      servers.push(wide);
+      const wideLast = await wide.backup();
+      if (wideLast.status !== 'completed') throw new Error(`many tables: backup failed: ${wideLast.error}`);
+      const manyContender = (name, label, measure) => {
+        manyTables.figures[name] = { label, seconds: [] };
+        return { run: async (warmUp) => {
+          settle();
+          const seconds = await measure();
+          if (!warmUp) manyTables.figures[name].seconds.push(seconds);
+        } };
+      };
+      const completed = async (what, start) => { const r = await start(); if (r.status !== 'completed') throw new Error(`many tables: ${what} failed: ${r.error}`); return r.seconds; };
+      const freshWide = () => { pg.psql('drop database if exists wide_restored'); pg.psql('create database wide_restored'); };
+      await rounds([
+        manyContender('dumpZ0', 'pg_dump -Fc -Z0', async () => timeShell(`pg_dump ${conn} -Fc -Z0 -f ${work}/wide.dump wide`)),
+        manyContender('ours', 'our backup (defaults)', () => completed('backup', () => wide.backup())),
+        manyContender('restoreRef', 'pg_restore -1 -e (into an empty database)', async () => { freshWide(); return timeShell(`pg_restore ${conn} -d wide_restored --single-transaction --exit-on-error ${work}/wide.dump`); }),
+        manyContender('oursRestore', 'our restore (safety backup off, over the live database)', () => completed('restore', () => wide.restore(wideLast.id, false))),
+      ], RUNS, (i) => console.log(`many tables: run ${i + 1}/${RUNS}`));
+      pg.psql('drop database if exists wide_restored');
+      for (const f of Object.values(manyTables.figures)) f.median = round(median(f.seconds));
+      const mt = manyTables.figures;
+      manyTables.ratios = { backupToPgDumpZ0: round(mt.ours.median / mt.dumpZ0.median), restoreToPgRestore: round(mt.oursRestore.median / mt.restoreRef.median) };
+    }
+
     // ---- CPU per process: one more run of each, outside the timed rounds (the sampling costs a little CPU)
     console.log('CPU profiles…');
     const cpu = {};
@@ -536,6 +585,14 @@ async function main() {
     console.log('\n| what | time, median (min–max) | size | vs the references |\n|---|---|---|---|');
     for (const [name, f] of Object.entries(figures)) console.log(`| ${f.label} | ${fmt(f.seconds)} | ${f.sizeBytes ? mb(f.sizeBytes) : ''} | ${vs(name)} |`);
     if (drill.seconds.length) console.log(`| our drill (scratch database, restore, count, drop) | ${fmt(drill.seconds)} | | restore part ${fmt(drill.restoreSeconds)}; ${drill.exactTables} tables compared exactly |`);
+    if (PHASES.has('manytables')) {
+      const mt = manyTables.figures;
+      console.log(`\n${MANY_TABLES} tables with ${MANY_TABLES} sequences (max_locks_per_transaction ${pg.psql('show max_locks_per_transaction')}, max_connections ${pg.psql('show max_connections')})\n| what | time, median (min–max) | vs the reference |\n|---|---|---|`);
+      for (const [name, f] of Object.entries(mt)) {
+        const vsRef = name === 'ours' ? `${manyTables.ratios.backupToPgDumpZ0.toFixed(2)}× pg_dump -Fc -Z0` : name === 'oursRestore' ? `${manyTables.ratios.restoreToPgRestore.toFixed(2)}× pg_restore -1` : '';
+        console.log(`| ${f.label} | ${fmt(f.seconds)} | ${vsRef} |`);
+      }
+    }
     console.log(`\npeak server RSS (sampled every ${SAMPLE_MS} ms; ${mb(peaks.idleAtStart)} idle after start): backup ${mb(peaks.backup)}, encrypted backup ${mb(peaks.backupEncrypted)}, restore ${mb(peaks.restore)}, restore with safety backup ${mb(peaks.restoreWithSafety)}`);
 
     console.log(`\nCPU seconds per process, one run each (utime+stime from /proc every ${SAMPLE_MS} ms; "of wall" 1.00 = one core busy throughout)`);
@@ -582,7 +639,7 @@ async function main() {
         autocannon: JSON.parse(readFileSync(join(root, 'node_modules/autocannon/package.json'), 'utf8')).version,
       },
       scale: SCALE, databaseBytes: dbBytes, runs: RUNS, phases: [...PHASES],
-      figures, drill, peakRssBytes: peaks, cpu, latency, targets,
+      figures, drill, manyTables, peakRssBytes: peaks, cpu, latency, targets,
     };
     writeFileSync(OUT, JSON.stringify(results, null, 2) + '\n');
     console.log(`\nwritten: ${OUT}`);

@@ -137,6 +137,8 @@ export interface PgBackupOptions {
   minFreeBytes: number;
   /** How long a session that blocks a restore may keep its locks before it is terminated. */
   restoreGraceMs: number;
+  /** How long a backup (the safety backup of a restore too) may wait for a table lock before it fails, naming the blocking session (default 60 s). */
+  lockWaitTimeoutMs?: number;
   /** A backup when the server starts, at most once per `windowMinutes` across replicas; off when unset. */
   backupOnStartup?: { windowMinutes: number };
   trigger?: TriggerOptions;

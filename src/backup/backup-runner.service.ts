@@ -8,7 +8,8 @@ import { Repository } from 'typeorm';
 import { InsufficientStorageException, OperationCancelledError } from '../common/exceptions';
 import { untilAborted } from '../common/until-aborted';
 import { APPLICATION_NAME } from '../database/data-source';
-import { DatabaseInfoRepository, DumpSnapshot, ServerInfo } from '../database/database-info.repository';
+import { DatabaseInfoRepository, DumpSnapshot, ServerInfo, SNAPSHOT_SESSION } from '../database/database-info.repository';
+import { TRASH_SCHEMA_PREFIX } from '../database/trash-schemas';
 import { pgDumpArgs } from '../infra/process/pg-args';
 import { pgConnection } from '../infra/process/pg-connection';
 import { PgTools, PgToolsRepository } from '../infra/process/pg-tools.repository';
@@ -28,12 +29,14 @@ import { sha256Of } from './backup-locations';
 import { manifestText } from './backup-manifest';
 import { backupDirs, backupPath, filesPartName, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupCopy, BackupFilesPart, BackupStatus } from './backup.types';
+import { LockWaitGuard } from './lock-wait-guard';
 
 const PROGRESS_POLL_MS = 500;
 /** Compressed custom dumps of typical data come out well under half the table size. */
 const COMPRESSED_SIZE_RATIO = 0.5;
 /** Tables up to this size are counted exactly at backup time (a drill compares the counts). */
 export const DEFAULT_EXACT_COUNT_MAX_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 60_000;
 
 export interface DumpContext {
   server: ServerInfo;
@@ -84,11 +87,16 @@ export class BackupRunner {
     let stages: StageProcess[] = [];
     let snapshot: DumpSnapshot | undefined;
     let progress: NodeJS.Timeout | undefined;
+    let lockWait: LockWaitGuard | undefined;
     try {
       partial = await this.storage.createPartial(finalPath + PARTIAL_SUFFIX);
-      snapshot = await this.database.openSnapshot();
+      // the guard fails the backup, naming the blocker; the servers' own timeouts (twice as long) are the backstop
+      const lockWaitMs = this.options.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS;
+      lockWait = new LockWaitGuard(this.database, [dumpSessionName(backup.id), SNAPSHOT_SESSION], lockWaitMs);
+      snapshot = await this.database.openSnapshot({ lockTimeoutMs: 2 * lockWaitMs });
       const connection = pgConnection(this.options.databaseUrl, dumpSessionName(backup.id));
-      const dumpArgs = pgDumpArgs(connection.dbnameArg, this.options.schema, snapshot.id);
+      // a restore's leftover trash schemas (see wipeDatabaseSql) are never part of a backup
+      const dumpArgs = pgDumpArgs(connection.dbnameArg, [this.options.schema, `${TRASH_SCHEMA_PREFIX}*`], snapshot.id, 2 * lockWaitMs);
       const encoded = this.pipeline.encodeOutputOf(
         context.format,
         () => {
@@ -105,13 +113,17 @@ export class BackupRunner {
       // counted in the dump's own snapshot while pg_dump streams
       const [rowCounts] = await untilAborted(
         operation.signal,
-        Promise.all([
-          snapshot.rowCounts(this.options.exactCountMaxBytes ?? DEFAULT_EXACT_COUNT_MAX_BYTES),
-          written,
-          child!.completion, // encodeOutputOf started it
-          ...stages.map((stage) => stage.completion),
+        Promise.race([
+          Promise.all([
+            snapshot.rowCounts(this.options.exactCountMaxBytes ?? DEFAULT_EXACT_COUNT_MAX_BYTES),
+            written,
+            child!.completion, // encodeOutputOf started it
+            ...stages.map((stage) => stage.completion),
+          ]),
+          lockWait.exceeded,
         ]),
       );
+      lockWait.stop();
       clearInterval(progress);
       await snapshot.close();
       snapshot = undefined;
@@ -157,6 +169,7 @@ export class BackupRunner {
       this.events.emit('backup.completed', { backup: saved });
       return saved;
     } catch (error) {
+      lockWait?.stop();
       clearInterval(progress);
       child?.kill();
       for (const stage of stages) stage.kill();

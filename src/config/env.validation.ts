@@ -126,6 +126,13 @@ export class EnvironmentVariables {
   RESTORE_GRACE_SECONDS?: number;
 
   @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'BACKUP_LOCK_WAIT_SECONDS must be a whole number' })
+  @Min(1)
+  @Max(86_400)
+  BACKUP_LOCK_WAIT_SECONDS?: number;
+
+  @IsOptional()
   @IsIn(['debug', 'log', 'warn', 'error'])
   LOG_LEVEL?: string;
 

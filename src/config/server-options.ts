@@ -44,6 +44,7 @@ export function serverOptions(env: EnvironmentVariables, databaseUrl: string, fa
     pgBinDir: env.PG_BIN_DIR,
     minFreeBytes: (env.BACKUP_MIN_FREE_MB ?? 100) * 1024 * 1024,
     restoreGraceMs: (env.RESTORE_GRACE_SECONDS ?? 10) * 1000,
+    lockWaitTimeoutMs: env.BACKUP_LOCK_WAIT_SECONDS === undefined ? undefined : env.BACKUP_LOCK_WAIT_SECONDS * 1000,
     backupOnStartup: env.BACKUP_ON_STARTUP === 'true' ? { windowMinutes: env.BACKUP_ON_STARTUP_WINDOW_MINUTES ?? 60 } : undefined,
     trigger: { debounceMs: env.BACKUP_TRIGGER_DEBOUNCE_SECONDS === undefined ? undefined : env.BACKUP_TRIGGER_DEBOUNCE_SECONDS * 1000 },
     exactCountMaxBytes: env.BACKUP_EXACT_COUNT_MAX_MB === undefined ? undefined : env.BACKUP_EXACT_COUNT_MAX_MB * 1024 * 1024,

@@ -1,14 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { Client, QueryResult } from 'pg';
 import { DataSource } from 'typeorm';
 import { quoteIdent, quoteLiteral } from '../infra/process/pg-connection';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { APPLICATION_NAME } from './data-source';
 import { newClient, openSession } from './pg-client';
+import { dropTrashBatchSql, dropTrashSchemasSql, TRASH_PATTERN } from './trash-schemas';
 
 const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast'];
+/** application_name of the session whose snapshot pg_dump shares. */
+export const SNAPSHOT_SESSION = `${APPLICATION_NAME}:snapshot`;
+/** Trash relations dropped per transaction: with their indexes, sequences and types, well inside the smallest lock table. */
+const TRASH_BATCH = 200;
+/** The share of the shared lock table's estimated size one restore may plan to use (see lockCapacity()). */
+const LOCK_TABLE_USABLE = 1.4;
+/** Tables counted per round trip. */
+const COUNT_BATCH = 100;
 /**
  * Heap + TOAST size of `c` (with its TOAST table `t`) from the catalog's page counts, as of the
  * last VACUUM/ANALYZE: unlike pg_table_size() it takes no lock, so a table locked by a long
@@ -43,6 +52,27 @@ export interface CommitGate {
   close(): Promise<void>;
 }
 
+/** A session holding a lock another session waits for, as pg_stat_activity shows it. */
+export interface LockBlocker {
+  pid: number;
+  applicationName: string;
+  /** `idle in transaction`, `active`, … */
+  state: string;
+  /** When its current or last query started (ISO 8601). */
+  queryStart: string | null;
+  /** Itself waiting for a lock: only queued ahead, not holding the lock. */
+  waiting: boolean;
+}
+
+/** How many locks the server's shared lock table holds (it is shared by all sessions). */
+export interface LockCapacity {
+  maxLocksPerTransaction: number;
+  /** max_connections + max_prepared_transactions: the documented size is their product with the above. */
+  slots: number;
+  /** What one transaction can take in practice (see lockCapacity()). */
+  estimated: number;
+}
+
 export interface ServerInfo {
   database: string;
   version: string;
@@ -68,14 +98,16 @@ export class DatabaseInfoRepository {
   /**
    * A REPEATABLE READ transaction whose snapshot pg_dump shares (`--snapshot`), so row counts
    * taken in it are exactly what the dump contains. Close it once pg_dump has finished.
+   * `lockTimeoutMs` bounds each count's wait for a table lock.
    */
-  async openSnapshot(): Promise<DumpSnapshot> {
+  async openSnapshot({ lockTimeoutMs }: { lockTimeoutMs?: number } = {}): Promise<DumpSnapshot> {
     // a connection of its own, never returned to the pool in an unknown state
-    const client = newClient(this.options.databaseUrl, `${APPLICATION_NAME}:snapshot`);
+    const client = newClient(this.options.databaseUrl, SNAPSHOT_SESSION);
     client.on('error', () => undefined); // a broken connection fails the query in flight
     try {
       await openSession(client);
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      if (lockTimeoutMs) await client.query(`SET LOCAL lock_timeout = ${Math.ceil(lockTimeoutMs)}`);
       const { rows } = await client.query('SELECT pg_export_snapshot() AS id, pg_backend_pid() AS pid');
       const [{ id, pid }] = rows;
       return {
@@ -98,22 +130,27 @@ export class DatabaseInfoRepository {
     const { rows: tables } = await client.query<{ schema: string; table: string; bytes: string; estimate: string }>(
       `SELECT n.nspname AS schema, c.relname AS table, ${RELATION_BYTES} AS bytes, greatest(c.reltuples, 0)::bigint AS estimate
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
-        WHERE c.relkind IN ('r', 'p') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%'
+        WHERE c.relkind IN ('r', 'p') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE $2
         ORDER BY 1, 2`,
-      [[...SYSTEM_SCHEMAS, this.options.schema]],
+      [[...SYSTEM_SCHEMAS, this.options.schema], TRASH_PATTERN],
     );
     const { rows: lo } = await client.query('SELECT count(*) AS n FROM pg_catalog.pg_largeobject_metadata');
     const counts: TableRowCounts = { tables: {}, estimated: [], largeObjects: Number(lo[0].n) };
+    const exact: { key: string; name: string }[] = [];
     for (const t of tables) {
-      const name = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
       const key = `${t.schema}.${t.table}`;
-      if (Number(t.bytes) > exactMaxBytes) {
-        counts.tables[key] = Number(t.estimate);
-        counts.estimated.push(key);
-        continue;
-      }
-      const { rows } = await client.query(`SELECT count(*) AS rows FROM ONLY ${name}`);
-      counts.tables[key] = Number(rows[0].rows);
+      counts.tables[key] = Number(t.estimate);
+      if (Number(t.bytes) > exactMaxBytes) counts.estimated.push(key);
+      else exact.push({ key, name: `${quoteIdent(t.schema)}.${quoteIdent(t.table)}` });
+    }
+    // Each count's locks (table and indexes) go with the rollback to the savepoint: pg_dump already
+    // holds one lock per table, and the server's shared lock table may not have room for two.
+    await client.query('SAVEPOINT pgb_count');
+    for (let i = 0; i < exact.length; i += COUNT_BATCH) {
+      const batch = exact.slice(i, i + COUNT_BATCH);
+      const sql = batch.map((t) => `SELECT count(*) AS rows FROM ONLY ${t.name}; ROLLBACK TO SAVEPOINT pgb_count;`).join('\n');
+      const results = (await client.query(sql)) as unknown as QueryResult[];
+      batch.forEach((t, j) => (counts.tables[t.key] = Number(results[2 * j].rows[0].rows)));
     }
     return counts;
   }
@@ -195,22 +232,88 @@ END $gate$`,
     const [row] = await this.dataSource.query(
       `SELECT coalesce(sum(${RELATION_BYTES}), 0)::bigint AS bytes
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
-        WHERE c.relkind IN ('r', 'm') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%'`,
-      [[...SYSTEM_SCHEMAS, this.options.schema]],
+        WHERE c.relkind IN ('r', 'm') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE $2`,
+      [[...SYSTEM_SCHEMAS, this.options.schema], TRASH_PATTERN],
     );
     return Number(row.bytes);
   }
 
-  /** Sessions holding locks that the session named `applicationName` waits for. */
-  async blockersOf(applicationName: string): Promise<{ pid: number; applicationName: string }[]> {
-    return this.dataSource.query(
-      `SELECT DISTINCT b.pid, coalesce(b.application_name, '') AS "applicationName"
+  /**
+   * Drops the schemas a restore's wipe renamed away, a batch of relations per transaction: all
+   * at once would need as many locks as the wipe avoided. The session is named
+   * `applicationName`, so the restore's watchdog ends sessions still holding a replaced table.
+   */
+  async dropTrash(applicationName: string): Promise<void> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query(`SELECT set_config('application_name', $1, false)`, [applicationName]);
+      let left = Infinity;
+      for (;;) {
+        const [row] = await runner.query(
+          `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname LIKE $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')`,
+          [TRASH_PATTERN],
+        );
+        if (row.n === 0) break;
+        if (row.n >= left) throw new Error(`${row.n} relations in the trash schemas could not be dropped`);
+        left = row.n;
+        await runner.query(dropTrashBatchSql(TRASH_BATCH));
+      }
+      await runner.query(dropTrashSchemasSql());
+    } finally {
+      await runner.query('RESET application_name').catch(() => undefined);
+      await runner.release();
+    }
+  }
+
+  /** Sessions holding locks that a session named one of `applicationNames` waits for. */
+  async blockersOf(...applicationNames: string[]): Promise<LockBlocker[]> {
+    const rows: (Omit<LockBlocker, 'queryStart'> & { queryStart: Date | null })[] = await this.dataSource.query(
+      `SELECT DISTINCT b.pid, coalesce(b.application_name, '') AS "applicationName", coalesce(b.state, '') AS state,
+              b.query_start AS "queryStart", coalesce(b.wait_event_type = 'Lock', false) AS waiting
          FROM pg_stat_activity w
          CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS blocker(pid)
          JOIN pg_stat_activity b ON b.pid = blocker.pid
-        WHERE w.application_name = $1 AND w.datname = current_database()`,
-      [applicationName],
+        WHERE w.application_name = ANY($1) AND w.datname = current_database()
+        ORDER BY b.pid`,
+      [applicationNames],
     );
+    return rows.map((row) => ({ ...row, queryStart: row.queryStart?.toISOString() ?? null }));
+  }
+
+  /**
+   * The shared lock table: documented as max_locks_per_transaction × (max_connections +
+   * max_prepared_transactions) entries, but sized for every server process (autovacuum, workers,
+   * WAL senders too), and each lock takes one LOCK and one PROCLOCK entry of the memory reserved
+   * for twice as many PROCLOCKs: one transaction gets about 1.5 times that (PostgreSQL 15 on a
+   * fresh server: 12,773 locks at 64, 2,929 at 10); 1.4 leaves room for the other sessions.
+   */
+  async lockCapacity(): Promise<LockCapacity> {
+    const [row] = await this.dataSource.query(
+      `SELECT current_setting('max_locks_per_transaction')::int AS "perTransaction",
+              current_setting('max_connections')::int + current_setting('max_prepared_transactions')::int AS slots,
+              current_setting('autovacuum_max_workers')::int + 1 + current_setting('max_worker_processes')::int
+                + current_setting('max_wal_senders')::int AS "otherProcesses"`,
+    );
+    return {
+      maxLocksPerTransaction: row.perTransaction,
+      slots: row.slots,
+      estimated: Math.floor(row.perTransaction * (row.slots + row.otherProcesses) * LOCK_TABLE_USABLE),
+    };
+  }
+
+  /** Locks the restore's wipe takes (see wipeDatabaseSql): a schema, an extension's members, an event trigger, a publication, a large object one each. */
+  async wipeLockCount(keepSchema: string): Promise<number> {
+    const [row] = await this.dataSource.query(
+      `SELECT (SELECT count(*) FROM pg_namespace WHERE nspname <> ALL($1) AND nspname NOT LIKE 'pg\_%' AND nspname NOT LIKE $2)
+            + (SELECT count(*) FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+                WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e' AND e.extname <> 'plpgsql')
+            + (SELECT count(*) FROM pg_extension) + (SELECT count(*) FROM pg_event_trigger) + (SELECT count(*) FROM pg_publication)
+            + (SELECT count(*) FROM pg_largeobject_metadata) AS n`,
+      [[...SYSTEM_SCHEMAS, keepSchema], TRASH_PATTERN],
+    );
+    return Number(row.n);
   }
 
   /** Ends every session of this database named `applicationName`. */

@@ -1,13 +1,14 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BackupHistory } from '../backup/backup-history.entity';
 import { BackupSource } from '../backup/backup-locations';
+import { BackupNotRestorableException } from '../common/exceptions';
 import { untilAborted } from '../common/until-aborted';
 import { APPLICATION_NAME } from '../database/data-source';
 import { CommitGate, DatabaseInfoRepository } from '../database/database-info.repository';
-import { pgRestoreScriptArgs, psqlDirectArgs, psqlScriptArgs } from '../infra/process/pg-args';
+import { pgRestoreListArgs, pgRestoreScriptArgs, psqlDirectArgs, psqlScriptArgs } from '../infra/process/pg-args';
 import { childStdinSink } from '../infra/process/child-stdin-sink';
 import { pgConnection } from '../infra/process/pg-connection';
 import { PgToolsRepository } from '../infra/process/pg-tools.repository';
@@ -18,9 +19,11 @@ import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { Compression } from '../pipeline/backup-format';
 import { BackupPipeline, StageProcess } from '../pipeline/backup-pipeline.service';
 import { BlockerWatchdog } from './blocker-watchdog';
-import { wipeDatabaseSql } from './restore-script';
+import { tocLockWeight, wipeDatabaseSql } from './restore-script';
 
 const PROGRESS_POLL_MS = 500;
+/** Locks on catalogs and the like that a restore takes beside its own objects. */
+const CATALOG_LOCKS = 200;
 
 export interface RestoreOutcome {
   terminatedPids: number[];
@@ -39,6 +42,8 @@ export interface RestoreTarget {
  */
 @Injectable()
 export class RestoreRunner {
+  private readonly logger = new Logger(RestoreRunner.name);
+
   constructor(
     @Inject(PG_BACKUP_OPTIONS) private readonly options: PgBackupOptions,
     private readonly database: DatabaseInfoRepository,
@@ -107,6 +112,8 @@ export class RestoreRunner {
         const input = Readable.from(restoreInput(wipe, script, operation, decoded, commit));
         await Promise.all([pipeline(input, psql.stdin!, { signal: operation.signal }), psql.completion]);
       }
+      // committed: what the wipe renamed away goes now, outside the restore's transaction
+      if (!target) await this.database.dropTrash(applicationName).catch((error: Error) => this.logger.warn(`dropping the replaced schemas failed: ${error.message}`));
       return { terminatedPids: [...(watchdog?.terminated ?? [])] };
     } finally {
       abandoned.abort(new Error('the restore ended'));
@@ -118,6 +125,52 @@ export class RestoreRunner {
       // a session still waiting at the gate finds it closed, and rolls back
       await gate?.close();
       await file?.close();
+    }
+  }
+
+  /**
+   * Refuses (422) a restore over the live database whose one transaction needs more locks than
+   * the server's shared lock table holds: it would fail with "out of shared memory", after the
+   * safety backup. Counts what the wipe renames or drops and what the dump creates (its table of
+   * contents).
+   */
+  async checkLockCapacity(backup: BackupHistory, source: BackupSource): Promise<void> {
+    const capacity = await this.database.lockCapacity();
+    const creates = await this.tocLocks(backup, source);
+    const needed = creates + (await this.database.wipeLockCount(this.options.schema)) + CATALOG_LOCKS;
+    if (needed <= capacity.estimated) return;
+    throw new BackupNotRestorableException(
+      `restoring backup ${backup.id} takes about ${needed} locks in one transaction, and this server's shared lock table holds about ` +
+        `${capacity.estimated} (max_locks_per_transaction = ${capacity.maxLocksPerTransaction}); set max_locks_per_transaction to at least ` +
+        `${Math.ceil(needed / capacity.slots)} (its documented size is that × (max_connections + max_prepared_transactions)) and restart PostgreSQL; nothing was changed`,
+    );
+  }
+
+  /** pg_restore --list on the decoded file: the locks its objects take (tocLockWeight); the feed stops after the table of contents. */
+  private async tocLocks(backup: BackupHistory, source: BackupSource): Promise<number> {
+    const tools = await this.pgTools.forServer((await this.database.server()).major);
+    const stages = this.backupPipeline.decoders({ compression: backup.compression as Compression, encrypted: backup.encrypted });
+    try {
+      const list = this.processes.spawn(tools.pgRestore, pgRestoreListArgs(), { env: { PATH: process.env.PATH }, stdin: true });
+      let locks = 0;
+      let partialLine = '';
+      list.stdout!.setEncoding('utf8');
+      list.stdout!.on('data', (chunk: string) => {
+        const lines = (partialLine + chunk).split('\n');
+        partialLine = lines.pop() ?? '';
+        for (const line of lines) locks += tocLockWeight(line);
+      });
+      const stop = new AbortController();
+      const feed = pipeline([source.open(), ...stages.map((s) => s.stream), childStdinSink(list.stdin!)], { signal: stop.signal }).catch(() => undefined);
+      try {
+        await list.completion;
+      } finally {
+        stop.abort();
+        await feed;
+      }
+      return locks;
+    } finally {
+      for (const stage of stages) stage.kill();
     }
   }
 }

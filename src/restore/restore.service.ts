@@ -63,6 +63,7 @@ export class RestoreService implements OnModuleInit {
         throw new BackupNotRestorableException(`backup ${backupId} is not intact (${failed.join('; ')}); nothing was changed`);
       }
       if (options.files) await this.filesRestore.check(backup, options.filesTarget);
+      await this.runner.checkLockCapacity(backup, report.source!);
       const restore = await this.restores.save(
         this.restores.create({
           id,

@@ -31,9 +31,11 @@ function asPostgres(command: string, args: string[]): [string, string[]] {
   return isRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
 }
 
-/** A throwaway cluster on a free port (initdb + pg_ctl, as `postgres` when root). */
-/** `ssl`: TLS on, and a pg_hba.conf with `hostssl` lines only (no TCP connection in clear). */
-export async function startPostgres(options: { password?: string; ssl?: boolean } = {}): Promise<TestPostgres> {
+/**
+ * A throwaway cluster on a free port (initdb + pg_ctl, as `postgres` when root). `ssl`: TLS on, and a
+ * pg_hba.conf with `hostssl` lines only (no TCP connection in clear); `settings` are extra `-c name=value`.
+ */
+export async function startPostgres(options: { password?: string; ssl?: boolean; settings?: Record<string, string | number> } = {}): Promise<TestPostgres> {
   const bin = pgBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'pgb-test-pg-'));
   chmodSync(dir, 0o700);
@@ -67,7 +69,7 @@ export async function startPostgres(options: { password?: string; ssl?: boolean 
   }
   run('pg_ctl', [
     '-D', data, '-l', join(dir, 'log'), '-w',
-    '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100${ssl}`, 'start',
+    '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100${ssl}${settingArgs(options.settings)}`, 'start',
   ]);
   return {
     port,
@@ -93,4 +95,8 @@ export async function startPostgres(options: { password?: string; ssl?: boolean 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function settingArgs(settings: Record<string, string | number> = {}): string {
+  return Object.entries(settings).map(([name, value]) => ` -c ${name}=${value}`).join('');
 }

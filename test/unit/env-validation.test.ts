@@ -191,4 +191,10 @@ describe('serverOptions', () => {
     assert.equal(options.restoreGraceMs, 10_000);
     assert.ok(options.backupDir.startsWith('/'), 'backup directory made absolute');
   });
+
+  it('maps BACKUP_LOCK_WAIT_SECONDS to lockWaitTimeoutMs and rejects 0', () => {
+    const vars = validateEnvironment({ BACKUP_LOCK_WAIT_SECONDS: '5' });
+    assert.equal(serverOptions(Object.assign(vars, { JWT_SECRET: 'a-secret-of-at-least-16-chars' }), URL).lockWaitTimeoutMs, 5000);
+    rejects({ BACKUP_LOCK_WAIT_SECONDS: '0' }, 'BACKUP_LOCK_WAIT_SECONDS');
+  });
 });

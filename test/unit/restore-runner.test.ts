@@ -207,6 +207,7 @@ function runHarness(script: FakeChild, stages: () => PipelineStage[] = () => [])
     terminate: mock.fn(async () => true),
     isOwnSession: () => false,
     openCommitGate: mock.fn(async (_databaseUrl: string) => gate),
+    dropTrash: mock.fn(async () => undefined),
   };
   const options = {
     databaseUrl: 'postgres://u:s3cret@h:5432/shop',

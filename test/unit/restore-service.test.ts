@@ -73,7 +73,10 @@ function harness() {
     runInBackground: mock.fn((_operation: HeldOperation, _work: () => Promise<void>) => undefined),
     registerStaleSweeper: mock.fn(),
   };
-  const runner = { run: mock.fn(async (_id: string, _backup: BackupHistory, _op: unknown): Promise<RestoreOutcome> => ({ terminatedPids: [] })) };
+  const runner = {
+    run: mock.fn(async (_id: string, _backup: BackupHistory, _op: unknown): Promise<RestoreOutcome> => ({ terminatedPids: [] })),
+    checkLockCapacity: mock.fn(async () => undefined),
+  };
   const audit = { record: mock.fn(async (_entry: AuditRecord) => undefined) };
   const service = new RestoreService(
     restores.asRepository(),

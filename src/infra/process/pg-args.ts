@@ -1,13 +1,17 @@
 /** argv builders for the PostgreSQL tools; never a password (that goes in the environment). */
 
-/** Custom format, uncompressed: compression runs in the stream, much faster than pg_dump's own zlib. */
-export function pgDumpArgs(dbnameArg: string, excludeSchema: string, snapshot?: string): string[] {
+/**
+ * Custom format, uncompressed: compression runs in the stream, much faster than pg_dump's own zlib.
+ * `lockWaitTimeoutMs` bounds pg_dump's wait for each table lock.
+ */
+export function pgDumpArgs(dbnameArg: string, excludeSchemas: string[], snapshot?: string, lockWaitTimeoutMs?: number): string[] {
   return [
     '--format=custom',
     '--compress=0',
     '--no-password',
-    `--exclude-schema=${excludeSchema}`,
+    ...excludeSchemas.map((schema) => `--exclude-schema=${schema}`),
     ...(snapshot ? [`--snapshot=${snapshot}`] : []),
+    ...(lockWaitTimeoutMs ? [`--lock-wait-timeout=${Math.ceil(lockWaitTimeoutMs)}`] : []),
     `--dbname=${dbnameArg}`,
   ];
 }
