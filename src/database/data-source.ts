@@ -11,6 +11,7 @@ import { BackupArchived1763930000000 } from '../../migrations/1763930000000-Back
 import { Scrub1763940000000 } from '../../migrations/1763940000000-Scrub';
 import { BackupFiles1763950000000 } from '../../migrations/1763950000000-BackupFiles';
 import { Automation1763960000000 } from '../../migrations/1763960000000-Automation';
+import { RestoreCommit1764500000000 } from '../../migrations/1764500000000-RestoreCommit';
 import { ScheduleTick } from '../automation/schedule-tick.entity';
 
 export const APPLICATION_NAME = 'nestjs-pg-backup';
@@ -32,6 +33,7 @@ export function dataSourceOptions(databaseUrl: string, schema: string): DataSour
       Scrub1763940000000,
       BackupFiles1763950000000,
       Automation1763960000000,
+      RestoreCommit1764500000000,
     ],
     migrationsTableName: 'migrations',
     synchronize: false,

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -18,6 +18,7 @@ import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { Compression } from '../pipeline/backup-format';
 import { BackupPipeline, StageProcess } from '../pipeline/backup-pipeline.service';
 import { BlockerWatchdog } from './blocker-watchdog';
+import { restoreCommitMarkerSql } from './restore-commit-marker';
 import { wipeDatabaseSql } from './restore-script';
 
 const PROGRESS_POLL_MS = 500;
@@ -39,6 +40,8 @@ export interface RestoreTarget {
  */
 @Injectable()
 export class RestoreRunner {
+  private readonly logger = new Logger(RestoreRunner.name);
+
   constructor(
     @Inject(PG_BACKUP_OPTIONS) private readonly options: PgBackupOptions,
     private readonly database: DatabaseInfoRepository,
@@ -56,6 +59,10 @@ export class RestoreRunner {
     const applicationName = `${APPLICATION_NAME}:restore:${restoreId}`;
     const databaseUrl = target ? withDatabase(this.options.databaseUrl, target.scratchDatabase) : this.options.databaseUrl;
     const connection = pgConnection(databaseUrl, applicationName);
+    const committing = new CommitPhase(operation, () =>
+      this.logger.warn(`restore ${restoreId} is past its point of no return: it finishes before anything stops it`),
+    );
+    operation = committing.handle;
 
     let script: ChildProcessHandle | undefined;
     let psql: ChildProcessHandle | undefined;
@@ -63,6 +70,8 @@ export class RestoreRunner {
     // a scratch database has no other sessions to wait for
     const watchdog = target ? undefined : new BlockerWatchdog(this.database, applicationName, this.options.restoreGraceMs);
     const wipe = target ? '' : wipeDatabaseSql(this.options.schema);
+    // over the live database, the transaction records its own commit: what a restart reads when this process died
+    const marker = target ? '' : restoreCommitMarkerSql(this.options.schema, restoreId);
     // without large objects pg_restore's script has no transaction statement of its own: it goes
     // straight into psql, and a commit gate stands in for the COMMIT Node would hold back
     const direct = backup.metadata?.largeObjects === 0;
@@ -71,6 +80,7 @@ export class RestoreRunner {
     let file: FileHandle | undefined;
     let progress: NodeJS.Timeout | undefined;
     let counted = 0;
+    let succeeded = false;
     try {
       if (direct) gate = await this.database.openCommitGate(databaseUrl);
       // file → decrypt → decompress → pg_restore (zstd hands its output to pg_restore fd-to-fd);
@@ -91,10 +101,10 @@ export class RestoreRunner {
       if (decoding.streams.length) decoding.streams[0].on('data', (chunk: Buffer) => (counted += chunk.length));
       const decoded = Promise.all([feed.length ? pipeline(feed, { signal: operation.signal }) : undefined, ...stages.map((s) => s.completion)]).then(reportProgress);
       decoded.catch(() => undefined); // awaited before the COMMIT
-      const commit: CommitOptions = { irrevocableCommit: !target, abandoned: abandoned.signal };
+      const commit: CommitOptions = { irrevocableCommit: !target, abandoned: abandoned.signal, markerSql: marker };
       if (gate) {
         // in the same tick as pg_restore's spawn: Node never reads its stdout
-        psql = this.processes.spawn(tools.psql, psqlDirectArgs(connection.dbnameArg, `BEGIN;\n${wipe}`, gate.sql), {
+        psql = this.processes.spawn(tools.psql, psqlDirectArgs(connection.dbnameArg, `BEGIN;\n${wipe}`, marker ? `${gate.sql};\n${marker}` : gate.sql), {
           env: connection.env,
           stdin: script.stdout!,
           stdout: false,
@@ -107,8 +117,10 @@ export class RestoreRunner {
         const input = Readable.from(restoreInput(wipe, script, operation, decoded, commit));
         await Promise.all([pipeline(input, psql.stdin!, { signal: operation.signal }), psql.completion]);
       }
+      succeeded = true;
       return { terminatedPids: [...(watchdog?.terminated ?? [])] };
     } finally {
+      committing.end();
       abandoned.abort(new Error('the restore ended'));
       clearInterval(progress);
       watchdog?.stop();
@@ -118,7 +130,54 @@ export class RestoreRunner {
       // a session still waiting at the gate finds it closed, and rolls back
       await gate?.close();
       await file?.close();
+      // psql's death reaches its session only when the session next talks to it: one waiting for a
+      // lock would hold the wiped tables' locks until then
+      if (!succeeded && !target) {
+        await this.database.terminateSessions(applicationName).catch((error: Error) => this.logger.warn(`restore session not ended: ${error.message}`));
+      }
     }
+  }
+}
+
+/**
+ * The operation as the restore sees it: its abort (a cancel, a shutdown, a lost lock) stops the
+ * restore until the restore is marked irrevocable, and is ignored after that: the COMMIT may be
+ * in flight, and the restore runs to its end so that what is recorded is what happened.
+ */
+class CommitPhase {
+  private readonly stop = new AbortController();
+  private irrevocable = false;
+  private readonly follow: () => void;
+  readonly handle: OperationHandle;
+
+  constructor(
+    private readonly operation: OperationHandle,
+    onIgnoredAbort: () => void,
+  ) {
+    this.follow = () => (this.irrevocable ? onIgnoredAbort() : this.stop.abort(operation.signal.reason));
+    if (operation.signal.aborted) this.follow();
+    else operation.signal.addEventListener('abort', this.follow, { once: true });
+    this.handle = {
+      type: operation.type,
+      operationId: operation.operationId,
+      startedBy: operation.startedBy,
+      signal: this.stop.signal,
+      reportBytes: (bytes) => operation.reportBytes(bytes),
+      markIrrevocable: async () => {
+        this.stop.signal.throwIfAborted();
+        this.irrevocable = true;
+        try {
+          await operation.markIrrevocable();
+        } catch (error) {
+          this.irrevocable = false;
+          throw error;
+        }
+      },
+    };
+  }
+
+  end(): void {
+    this.operation.signal.removeEventListener('abort', this.follow);
   }
 }
 
@@ -127,24 +186,40 @@ interface CommitOptions {
   irrevocableCommit?: boolean;
   /** Set when the restore has already failed elsewhere (psql died): nothing more is sent. */
   abandoned?: AbortSignal;
+  /** The transaction's last statement before its COMMIT. */
+  markerSql?: string;
 }
 
-/**
- * Resolves once pg_restore exited 0 and everything feeding it (`upstream`: reading, decrypting,
- * decompressing) succeeded; else rejects with the first real failure along the chain.
- */
-async function readyToCommit(script: ChildProcessHandle, operation: OperationHandle, upstream: Promise<void>, options: CommitOptions): Promise<void> {
+/** Bytes at the script's end held back: the final COMMIT and what follows it (a comment, `\unrestrict <key>`) are far shorter. */
+export const COMMIT_WINDOW_BYTES = 64 * 1024;
+const COMMIT_LINE = Buffer.from('COMMIT;\n');
+
+/** Resolves once pg_restore exited 0 and everything feeding it (`upstream`: reading, decrypting, decompressing) succeeded; else rejects with the first real failure along the chain. */
+async function succeeded(script: ChildProcessHandle, upstream: Promise<void>, options: CommitOptions): Promise<void> {
   const outcomes = await Promise.allSettled([upstream, script.completion]);
   const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
   // a broken pipe only follows another failure
   if (failures.length) throw failures.find((failure) => !isBrokenPipe(failure)) ?? failures[0];
   if (options.abandoned?.aborted) throw options.abandoned.reason;
+}
+
+/** `succeeded`, then the point of no return (over the live database). */
+async function readyToCommit(script: ChildProcessHandle, operation: OperationHandle, upstream: Promise<void>, options: CommitOptions): Promise<void> {
+  await succeeded(script, upstream, options);
   if (options.irrevocableCommit ?? true) await operation.markIrrevocable();
+}
+
+/** Where the script's final `COMMIT;` line starts in `tail`, which follows a line end when `startsLine`; -1 when there is none. */
+function finalCommitAt(tail: Buffer, startsLine: boolean): number {
+  const at = tail.lastIndexOf(`\n${COMMIT_LINE}`);
+  if (at >= 0) return at + 1;
+  return startsLine && tail.subarray(0, COMMIT_LINE.length).equals(COMMIT_LINE) ? 0 : -1;
 }
 
 /**
  * BEGIN, the wipe, then the script (pg_restore --single-transaction: large objects in the same
- * transaction), holding back its last chunk (the COMMIT) until `readyToCommit`.
+ * transaction). Its final `COMMIT;` and what follows it are held back, wherever the reads split
+ * them, until `readyToCommit`; the marker goes just before the COMMIT.
  */
 export async function* restoreInput(
   wipeSql: string,
@@ -154,13 +229,29 @@ export async function* restoreInput(
   options: CommitOptions = {},
 ): AsyncGenerator<Buffer> {
   yield Buffer.from(`BEGIN;\n${wipeSql}\n`);
-  let held: Buffer | undefined;
+  // the last COMMIT_WINDOW_BYTES or more, as read: whole chunks are passed on, never copied
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  let startsLine = true;
   for await (const chunk of script.stdout! as AsyncIterable<Buffer>) {
-    if (held) yield held;
-    held = chunk;
+    held.push(chunk);
+    heldBytes += chunk.length;
+    while (heldBytes - held[0].length >= COMMIT_WINDOW_BYTES) {
+      const passed = held.shift()!;
+      heldBytes -= passed.length;
+      if (passed.length) startsLine = passed[passed.length - 1] === 0x0a;
+      yield passed;
+    }
   }
+  const tail = Buffer.concat(held);
+  const at = finalCommitAt(tail, startsLine);
+  if (at < 0) {
+    await succeeded(script, upstream, options);
+    throw new Error("pg_restore's script does not end in COMMIT; nothing was committed");
+  }
+  if (at > 0) yield tail.subarray(0, at);
   await readyToCommit(script, operation, upstream, options);
-  if (held) yield held;
+  yield Buffer.concat([Buffer.from(options.markerSql ? `${options.markerSql}\n` : ''), tail.subarray(at)]);
 }
 
 /** The same connection URL, to another database on the same server. */
