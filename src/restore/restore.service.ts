@@ -31,7 +31,7 @@ export interface RestoreOptions {
 export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(RestoreService.name);
   /** Restores past their point of no return, until recorded: shutdown waits for them. */
-  private readonly committing = new Set<Promise<void>>();
+  private readonly committing = new Map<Promise<void>, string>();
 
   constructor(
     @InjectRepository(RestoreHistory, PG_BACKUP_CONNECTION) private readonly restores: Repository<RestoreHistory>,
@@ -108,7 +108,8 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
    * recorded before the connections close: stopping it then would record a guess.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all(this.committing);
+    for (const id of this.committing.values()) this.logger.warn(`restore ${id} is past its point of no return: shutdown waits for it to finish`);
+    await Promise.all(this.committing.keys());
   }
 
   private async run(restore: RestoreHistory, backup: BackupHistory, source: BackupSource, operation: HeldOperation, options: RestoreOptions): Promise<void> {
@@ -122,7 +123,7 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
       reportBytes: (bytes) => operation.reportBytes(bytes),
       markIrrevocable: async () => {
         await operation.markIrrevocable();
-        this.committing.add(done);
+        this.committing.set(done, restore.id);
       },
     };
     try {
