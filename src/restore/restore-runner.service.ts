@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash, Hash } from 'node:crypto';
 import { FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -22,6 +23,7 @@ import { restoreCommitMarkerSql } from './restore-commit-marker';
 import { wipeDatabaseSql } from './restore-script';
 
 const PROGRESS_POLL_MS = 500;
+const HASH_READ_BYTES = 1024 * 1024;
 
 export interface RestoreOutcome {
   terminatedPids: number[];
@@ -98,8 +100,19 @@ export class RestoreRunner {
         if (bytes !== null) operation.reportBytes(bytes);
       };
       progress = setInterval(() => void reportProgress(), PROGRESS_POLL_MS);
-      if (decoding.streams.length) decoding.streams[0].on('data', (chunk: Buffer) => (counted += chunk.length));
-      const decoded = Promise.all([feed.length ? pipeline(feed, { signal: operation.signal }) : undefined, ...stages.map((s) => s.completion)]).then(reportProgress);
+      // the bytes decoded are the bytes hashed: a file swapped or rewritten since the integrity check never commits
+      const hash = createHash('sha256');
+      if (decoding.streams.length) {
+        decoding.streams[0].on('data', (chunk: Buffer) => {
+          counted += chunk.length;
+          hash.update(chunk);
+        });
+      }
+      // zstd reads the open file itself: hashed from the same descriptor, at its own positions
+      const hashed = file ? hashOpenFile(file, hash, operation.signal) : undefined;
+      const decoded = Promise.all([feed.length ? pipeline(feed, { signal: operation.signal }) : undefined, hashed, ...stages.map((s) => s.completion)])
+        .then(reportProgress)
+        .then(() => checkDigest(hash.digest('hex'), backup, source));
       decoded.catch(() => undefined); // awaited before the COMMIT
       const commit: CommitOptions = { irrevocableCommit: !target, abandoned: abandoned.signal, markerSql: marker };
       if (gate) {
@@ -136,6 +149,24 @@ export class RestoreRunner {
         await this.database.terminateSessions(applicationName).catch((error: Error) => this.logger.warn(`restore session not ended: ${error.message}`));
       }
     }
+  }
+}
+
+/** Feeds every byte of `file` to `hash` by positional reads, which leave the descriptor's shared offset to the child reading it. */
+async function hashOpenFile(file: FileHandle, hash: Hash, signal: AbortSignal): Promise<void> {
+  const buffer = Buffer.allocUnsafe(HASH_READ_BYTES);
+  for (let position = 0; ; ) {
+    signal.throwIfAborted();
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+    if (!bytesRead) return;
+    hash.update(buffer.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+}
+
+function checkDigest(digest: string, backup: BackupHistory, source: BackupSource): void {
+  if (backup.sha256 && digest !== backup.sha256) {
+    throw new Error(`${source.location} changed after its integrity check: the bytes read hash to ${digest}, ${backup.sha256} recorded; nothing was committed`);
   }
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -186,6 +186,52 @@ describe('a cancelled restore', () => {
       const restore = (await server.request('GET', `/restores/${restoreId!}`, { token: admin })).json;
       assert.equal(restore.status, 'failed');
       assert.equal(restore.error, 'cancelled');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('a backup file swapped after the integrity check', () => {
+  let pg: TestPostgres;
+
+  before(async () => {
+    pg = await startPostgres();
+    pg.psql('create database shop');
+    pg.psql(`create table items (id serial primary key, name text); insert into items (name) select md5(g::text) from generate_series(1, 1000) g`, 'shop');
+  });
+
+  after(() => pg?.stop());
+
+  it('is not restored: the bytes decoded are hashed, and do not match the recorded SHA-256', async () => {
+    const server = await startApp(pg.url('shop'), { restoreGraceMs: 600_000 });
+    try {
+      const first = await server.createBackup();
+      pg.psql(`insert into items (name) values ('in the second backup only')`, 'shop');
+      const second = await server.createBackup();
+      assert.equal(first.status, 'completed');
+      assert.equal(second.status, 'completed');
+      pg.psql(`insert into items (name) values ('in neither backup')`, 'shop');
+
+      // the safety backup waits for this lock: the integrity check is done, the restore's decoding not started
+      const table = await holding(pg.url('shop'), 'LOCK TABLE items IN ACCESS EXCLUSIVE MODE');
+      let restoreId: string;
+      try {
+        const started = await server.request('POST', `/backups/${first.id}/restore`, { token: admin, body: { confirm: true } });
+        assert.equal(started.status, 202, started.text);
+        restoreId = started.json.id;
+        const dumping = () => pg.psql(`select count(*) from pg_stat_activity where application_name like 'nestjs-pg-backup:dump%' and wait_event_type = 'Lock'`, 'shop');
+        await until(() => dumping() === '1', 'the safety backup waiting for the table', { timeoutMs: 30_000, pollMs: 50 });
+        const swapIn = join(server.backupDir, 'swap.tmp');
+        copyFileSync(join(server.backupDir, second.filename), swapIn);
+        renameSync(swapIn, join(server.backupDir, first.filename));
+      } finally {
+        await table.end();
+      }
+      const restore = await server.waitDone(`/restores/${restoreId!}`, admin);
+      assert.equal(restore.status, 'failed');
+      assert.match(restore.error, /changed after its integrity check/);
+      assert.equal(pg.psql('select count(*) from items', 'shop'), '1002', 'the database is unchanged');
     } finally {
       await server.close();
     }

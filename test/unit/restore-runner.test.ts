@@ -1,4 +1,5 @@
 import { PG16_TOOLS } from './support/fixtures';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -345,6 +346,47 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
     assert.equal(typeof h.pipeline.decodeFileForProcess.mock.calls[0].arguments[0], 'number', 'zstd got the open descriptor');
     const restoreCall = h.spawn.mock.calls.find((c) => c.arguments[0] === tools.pgRestore)!;
     assert.equal(restoreCall.arguments[2].stdin, zstdOutput, "zstd's stdout is pg_restore's stdin");
+  });
+
+  it('hashes the bytes it decodes, and commits only when they match the recorded SHA-256', async () => {
+    const sha256 = createHash('sha256').update(Buffer.concat(FILE)).digest('hex');
+    const good = pgRestore(SCRIPT);
+    good.exit(0);
+    const h = runHarness(good);
+    await h.runner.run('r-11', { ...h.backup, sha256 }, h.source, operation().handle);
+    assert.ok(h.psqlStdin.bytes.toString().endsWith(TAIL), 'committed');
+
+    const swapped = pgRestore(SCRIPT);
+    swapped.exit(0);
+    const other = runHarness(swapped);
+    const { handle, markIrrevocable } = operation();
+    await assert.rejects(other.runner.run('r-12', { ...other.backup, sha256: 'f'.repeat(64) }, other.source, handle), /changed after its integrity check/);
+    assert.ok(!other.psqlStdin.bytes.toString().includes('COMMIT'), 'no COMMIT reached psql');
+    assert.equal(markIrrevocable.mock.callCount(), 0);
+  });
+
+  it('hashes a local zstd file from the descriptor zstd reads, and leaves the gate shut on a mismatch', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgb-local-'));
+    const path = join(dir, 'b.dump.zst');
+    writeFileSync(path, Buffer.concat(FILE));
+    try {
+      const runWith = (sha256: string) => {
+        const script = pgRestore(SCRIPT);
+        script.exit(0);
+        const h = runHarness(script);
+        h.pipeline.decodeFileForProcess.mock.mockImplementation(() => ({ output: new PassThrough(), stages: [] }));
+        const backup = { ...h.backup, compression: 'zstd', sha256, metadata: { largeObjects: 0 } } as BackupHistory;
+        return { h, run: h.runner.run('r-13', backup, { ...h.source, localFile: () => path }, operation().handle) };
+      };
+      const intact = runWith(createHash('sha256').update(Buffer.concat(FILE)).digest('hex'));
+      await intact.run;
+      assert.equal(intact.h.gate.open.mock.callCount(), 1);
+      const swapped = runWith('0'.repeat(64));
+      await assert.rejects(swapped.run, /hash to [0-9a-f]{64}, 0{64} recorded/);
+      assert.equal(swapped.h.gate.open.mock.callCount(), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('a backup without large objects: pg_restore writes into psql directly', () => {
