@@ -87,6 +87,7 @@ export class BackupImportService {
       metadata: manifest.metadata ?? null,
       pinned: manifest.pinned === true,
       copies: Array.isArray(manifest.copies) ? manifest.copies : [],
+      origin: { imported: true },
     });
     return null;
   }

@@ -5,6 +5,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BackupHistory } from '../backup/backup-history.entity';
 import { BackupSource } from '../backup/backup-locations';
+import { BackupType } from '../backup/backup.types';
+import { PgToolsException } from '../common/exceptions';
 import { untilAborted } from '../common/until-aborted';
 import { APPLICATION_NAME } from '../database/data-source';
 import { CommitGate, DatabaseInfoRepository } from '../database/database-info.repository';
@@ -58,6 +60,12 @@ export class RestoreRunner {
    */
   async run(restoreId: string, backup: BackupHistory, source: BackupSource, operation: OperationHandle, target?: RestoreTarget): Promise<RestoreOutcome> {
     const tools = await this.pgTools.forServer((await this.database.server()).major);
+    if (!madeHere(backup) && !tools.restrict) {
+      throw new PgToolsException(
+        `backup ${backup.id} was uploaded or imported, so its content is not trusted: restoring it needs pg_restore and psql with \\restrict ` +
+          `(17.6, 16.10, 15.14, 14.19, 13.22 or later; CVE-2025-8714), found ${tools.restoreToolsVersion}; install the current postgresql-client or set PG_BIN_DIR`,
+      );
+    }
     const applicationName = `${APPLICATION_NAME}:restore:${restoreId}`;
     const databaseUrl = target ? withDatabase(this.options.databaseUrl, target.scratchDatabase) : this.options.databaseUrl;
     const connection = pgConnection(databaseUrl, applicationName);
@@ -283,6 +291,11 @@ export async function* restoreInput(
   if (at > 0) yield tail.subarray(0, at);
   await readyToCommit(script, operation, upstream, options);
   yield Buffer.concat([Buffer.from(options.markerSql ? `${options.markerSql}\n` : ''), tail.subarray(at)]);
+}
+
+/** A dump this installation's own pg_dump wrote; an upload's or an import's archive may be crafted. */
+function madeHere(backup: BackupHistory): boolean {
+  return backup.type !== BackupType.Upload && !backup.origin?.imported;
 }
 
 /** The same connection URL, to another database on the same server. */

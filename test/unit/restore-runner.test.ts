@@ -9,7 +9,8 @@ import { Logger } from '@nestjs/common';
 import { PassThrough, Readable } from 'node:stream';
 import { BackupHistory } from '../../src/backup/backup-history.entity';
 import { DatabaseInfoRepository } from '../../src/database/database-info.repository';
-import { PgToolsRepository } from '../../src/infra/process/pg-tools.repository';
+import { PgTools, PgToolsRepository } from '../../src/infra/process/pg-tools.repository';
+import { BackupType } from '../../src/backup/backup.types';
 import { ProcessFailedError, ProcessRepository, SpawnOptions } from '../../src/infra/process/process.repository';
 import { OperationHandle } from '../../src/lock/lock.service';
 import { PgBackupOptions } from '../../src/pg-backup.options';
@@ -250,7 +251,7 @@ const tools = PG16_TOOLS;
 const FILE = [Buffer.from('PGDMP\x01\x0e\x00'), Buffer.alloc(1024, 9)];
 
 /** `script` is pg_restore; its stdin, where the decoded file goes, is a CollectingWritable when not given. */
-function runHarness(script: FakeChild, stages: () => PipelineStage[] = () => []) {
+function runHarness(script: FakeChild, stages: () => PipelineStage[] = () => [], pgTools: PgTools = tools) {
   const psqlStdin = new CollectingWritable();
   const psql = fakeChild({ name: 'psql', stdin: psqlStdin, stdout: null });
   psqlStdin.on('finish', () => psql.exit(0)); // psql runs the script to its end
@@ -283,7 +284,7 @@ function runHarness(script: FakeChild, stages: () => PipelineStage[] = () => [])
   const runner = new RestoreRunner(
     options,
     database as unknown as DatabaseInfoRepository,
-    { forServer: mock.fn(async () => tools) } as unknown as PgToolsRepository,
+    { forServer: mock.fn(async () => pgTools) } as unknown as PgToolsRepository,
     { spawn } as unknown as ProcessRepository,
     pipeline.asPipeline(),
   );
@@ -387,6 +388,22 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('refuses an uploaded or imported backup without \\restrict-capable tools, before spawning anything', async () => {
+    for (const untrusted of [{ type: BackupType.Upload }, { type: BackupType.Manual, origin: { imported: true as const } }]) {
+      const h = runHarness(pgRestore(SCRIPT));
+      await assert.rejects(h.runner.run('r-14', { ...h.backup, ...untrusted } as BackupHistory, h.source, operation().handle), /uploaded or imported.*16\.4; psql/s);
+      assert.equal(h.spawn.mock.callCount(), 0);
+    }
+  });
+
+  it('restores an uploaded backup with tools that have \\restrict', async () => {
+    const script = pgRestore(SCRIPT);
+    script.exit(0);
+    const h = runHarness(script, () => [], { ...tools, restrict: true });
+    await h.runner.run('r-15', { ...h.backup, type: BackupType.Upload }, h.source, operation().handle);
+    assert.ok(h.psqlStdin.bytes.toString().endsWith(TAIL), 'committed');
   });
 
   describe('a backup without large objects: pg_restore writes into psql directly', () => {
