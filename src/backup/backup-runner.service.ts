@@ -87,7 +87,7 @@ export class BackupRunner {
       partial = await this.storage.createPartial(finalPath + PARTIAL_SUFFIX);
       snapshot = await this.database.openSnapshot();
       const connection = pgConnection(this.options.databaseUrl, dumpSessionName(backup.id));
-      const dumpArgs = pgDumpArgs(connection.dbnameArg, this.options.schema, snapshot.id);
+      const dumpArgs = pgDumpArgs(connection.dbnameArg, await this.database.installationSchemas(), snapshot.id);
       const encoded = this.pipeline.encodeOutputOf(
         context.format,
         () => {

@@ -8,6 +8,8 @@ import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-
 import { APPLICATION_NAME } from './data-source';
 
 const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast'];
+/** What marks a schema as holding an installation of this module (any version): its three core tables. */
+const INSTALLATION_TABLES = ['backup_history', 'restore_history', 'operation_lock'];
 /**
  * Heap + TOAST size of `c` (with its TOAST table `t`) from the catalog's page counts, as of the
  * last VACUUM/ANALYZE: unlike pg_table_size() it takes no lock, so a table locked by a long
@@ -99,7 +101,7 @@ export class DatabaseInfoRepository {
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
         WHERE c.relkind IN ('r', 'p') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%'
         ORDER BY 1, 2`,
-      [[...SYSTEM_SCHEMAS, this.options.schema]],
+      [[...SYSTEM_SCHEMAS, ...(await this.installationSchemas())]],
     );
     const { rows: lo } = await client.query('SELECT count(*) AS n FROM pg_catalog.pg_largeobject_metadata');
     const counts: TableRowCounts = { tables: {}, estimated: [], largeObjects: Number(lo[0].n) };
@@ -195,9 +197,23 @@ END $gate$`,
       `SELECT coalesce(sum(${RELATION_BYTES}), 0)::bigint AS bytes
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
         WHERE c.relkind IN ('r', 'm') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%'`,
-      [[...SYSTEM_SCHEMAS, this.options.schema]],
+      [[...SYSTEM_SCHEMAS, ...(await this.installationSchemas())]],
     );
     return Number(row.bytes);
+  }
+
+  /**
+   * This installation's schema and every other one's in the database (several services may each
+   * run the module, in their own schema): never dumped, never wiped by a restore.
+   */
+  async installationSchemas(): Promise<string[]> {
+    const rows: { schema: string }[] = await this.dataSource.query(
+      `SELECT n.nspname AS schema FROM pg_namespace n
+        WHERE (SELECT count(*) FROM pg_class c WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)) = $2
+        ORDER BY 1`,
+      [INSTALLATION_TABLES, INSTALLATION_TABLES.length],
+    );
+    return [...new Set([this.options.schema, ...rows.map((r) => r.schema)])];
   }
 
   /** Sessions holding locks that the session named `applicationName` waits for. */

@@ -79,7 +79,7 @@ export class RestoreRunner {
     let stages: StageProcess[] = [];
     // a scratch database has no other sessions to wait for
     const watchdog = target ? undefined : new BlockerWatchdog(this.database, applicationName, this.options.restoreGraceMs);
-    const wipe = target ? '' : wipeDatabaseSql(this.options.schema);
+    const wipe = target ? '' : wipeDatabaseSql(await this.database.installationSchemas());
     // over the live database, the transaction records its own commit: what a restart reads when this process died
     const marker = target ? '' : restoreCommitMarkerSql(this.options.schema, restoreId);
     // without large objects pg_restore's script has no transaction statement of its own: it goes

@@ -3,11 +3,11 @@ import { quoteLiteral } from '../infra/process/pg-connection';
 /**
  * SQL run in the restore's transaction before the dump's own script: it empties the database
  * of everything a dump can hold, so that afterwards the content is exactly the backup's
- * (objects created after the backup are gone). Only the module's own schema is kept.
+ * (objects created after the backup are gone). Only the module's schemas (`keepSchema`: this installation's and others') are kept.
  * `public` is recreated as a new database has it; the dump re-applies any changed ACL or comment.
  */
-export function wipeDatabaseSql(keepSchema: string): string {
-  const keep = quoteLiteral(keepSchema);
+export function wipeDatabaseSql(keepSchema: string | readonly string[]): string {
+  const keep = `ARRAY[${[keepSchema].flat().map(quoteLiteral).join(', ')}]::text[]`;
   return `
 SET client_min_messages = warning;
 DO $wipe$
@@ -27,7 +27,7 @@ BEGIN
     SELECT nspname FROM pg_namespace
      WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
        AND nspname NOT LIKE 'pg\\_temp\\_%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%'
-       AND nspname <> ${keep}
+       AND nspname <> ALL (${keep})
   LOOP
     EXECUTE format('DROP SCHEMA %I CASCADE', item.nspname);
   END LOOP;

@@ -271,6 +271,7 @@ function runHarness(script: FakeChild, stages: () => PipelineStage[] = () => [],
     isOwnSession: () => false,
     openCommitGate: mock.fn(async (_databaseUrl: string) => gate),
     terminateSessions: mock.fn(async (_applicationName: string) => undefined),
+    installationSchemas: mock.fn(async () => ['backup_admin']),
   };
   const options = {
     databaseUrl: 'postgres://u:s3cret@h:5432/shop',

@@ -1,12 +1,12 @@
 /** argv builders for the PostgreSQL tools; never a password (that goes in the environment). */
 
 /** Custom format, uncompressed: compression runs in the stream, much faster than pg_dump's own zlib. */
-export function pgDumpArgs(dbnameArg: string, excludeSchema: string, snapshot?: string): string[] {
+export function pgDumpArgs(dbnameArg: string, excludeSchema: string | readonly string[], snapshot?: string): string[] {
   return [
     '--format=custom',
     '--compress=0',
     '--no-password',
-    `--exclude-schema=${excludeSchema}`,
+    ...[excludeSchema].flat().map((schema) => `--exclude-schema=${schema}`),
     ...(snapshot ? [`--snapshot=${snapshot}`] : []),
     `--dbname=${dbnameArg}`,
   ];
