@@ -129,6 +129,7 @@ export class BackupImportService {
       pinned: false,
       metadata: importedMetadata(manifest.metadata, toc),
       copies: Array.isArray(manifest.copies) ? manifest.copies : [],
+      origin: { imported: true },
     });
     return null;
   }

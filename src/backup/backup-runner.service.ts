@@ -96,7 +96,7 @@ export class BackupRunner {
       snapshot = await this.database.openSnapshot({ lockTimeoutMs: 2 * lockWaitMs });
       const connection = pgConnection(this.options.databaseUrl, dumpSessionName(backup.id));
       // a restore's leftover trash schemas (see wipeDatabaseSql) are never part of a backup
-      const dumpArgs = pgDumpArgs(connection.dbnameArg, [this.options.schema, `${TRASH_SCHEMA_PREFIX}*`], snapshot.id, 2 * lockWaitMs);
+      const dumpArgs = pgDumpArgs(connection.dbnameArg, [...(await this.database.installationSchemas()), `${TRASH_SCHEMA_PREFIX}*`], snapshot.id, 2 * lockWaitMs);
       const encoded = this.pipeline.encodeOutputOf(
         context.format,
         () => {

@@ -36,6 +36,8 @@ export interface BackupOrigin {
   trigger?: TriggerSummary;
   /** The restore it protects (a safety backup). */
   restoreId?: string;
+  /** Registered from a file found in a backup location: written elsewhere, not trusted. */
+  imported?: true;
 }
 
 export interface TriggerSummary {

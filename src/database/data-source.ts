@@ -13,6 +13,7 @@ import { BackupFiles1763950000000 } from '../../migrations/1763950000000-BackupF
 import { Automation1763960000000 } from '../../migrations/1763960000000-Automation';
 import { CancelRequest1764100000000 } from '../../migrations/1764100000000-CancelRequest';
 import { AuditCoalesce1764400000000 } from '../../migrations/1764400000000-AuditCoalesce';
+import { RestoreCommit1764500000000 } from '../../migrations/1764500000000-RestoreCommit';
 import { BackupUnreadable1764600000000 } from '../../migrations/1764600000000-BackupUnreadable';
 import { ScheduleTick } from '../automation/schedule-tick.entity';
 import { pgClientConfig } from './pg-client';
@@ -38,6 +39,7 @@ export function dataSourceOptions(databaseUrl: string, schema: string): DataSour
       Automation1763960000000,
       CancelRequest1764100000000,
       AuditCoalesce1764400000000,
+      RestoreCommit1764500000000,
       BackupUnreadable1764600000000,
     ],
     migrationsTableName: 'migrations',

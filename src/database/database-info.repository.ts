@@ -18,6 +18,8 @@ const TRASH_BATCH = 200;
 const LOCK_TABLE_USABLE = 1.4;
 /** Tables counted per round trip. */
 const COUNT_BATCH = 100;
+/** What marks a schema as holding an installation of this module (any version): its three core tables. */
+const INSTALLATION_TABLES = ['backup_history', 'restore_history', 'operation_lock'];
 /**
  * Heap + TOAST size of `c` (with its TOAST table `t`) from the catalog's page counts, as of the
  * last VACUUM/ANALYZE: unlike pg_table_size() it takes no lock, so a table locked by a long
@@ -132,7 +134,7 @@ export class DatabaseInfoRepository {
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
         WHERE c.relkind IN ('r', 'p') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE $2
         ORDER BY 1, 2`,
-      [[...SYSTEM_SCHEMAS, this.options.schema], TRASH_PATTERN],
+      [[...SYSTEM_SCHEMAS, ...(await this.installationSchemas())], TRASH_PATTERN],
     );
     const { rows: lo } = await client.query('SELECT count(*) AS n FROM pg_catalog.pg_largeobject_metadata');
     const counts: TableRowCounts = { tables: {}, estimated: [], largeObjects: Number(lo[0].n) };
@@ -233,7 +235,7 @@ END $gate$`,
       `SELECT coalesce(sum(${RELATION_BYTES}), 0)::bigint AS bytes
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
         WHERE c.relkind IN ('r', 'm') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE $2`,
-      [[...SYSTEM_SCHEMAS, this.options.schema], TRASH_PATTERN],
+      [[...SYSTEM_SCHEMAS, ...(await this.installationSchemas())], TRASH_PATTERN],
     );
     return Number(row.bytes);
   }
@@ -265,6 +267,20 @@ END $gate$`,
       await runner.query('RESET application_name').catch(() => undefined);
       await runner.release();
     }
+  }
+
+  /**
+   * This installation's schema and every other one's in the database (several services may each
+   * run the module, in their own schema): never dumped, never wiped by a restore.
+   */
+  async installationSchemas(): Promise<string[]> {
+    const rows: { schema: string }[] = await this.dataSource.query(
+      `SELECT n.nspname AS schema FROM pg_namespace n
+        WHERE (SELECT count(*) FROM pg_class c WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)) = $2
+        ORDER BY 1`,
+      [INSTALLATION_TABLES, INSTALLATION_TABLES.length],
+    );
+    return [...new Set([this.options.schema, ...rows.map((r) => r.schema)])];
   }
 
   /** Sessions holding locks that a session named one of `applicationNames` waits for. */

@@ -53,7 +53,7 @@ function backupSummary(b: BackupHistory): Record<string, unknown> {
     createdAt: iso(b.createdAt),
     finishedAt: iso(b.finishedAt),
     durationMs: b.durationMs,
-    error: b.error,
+    error: withoutRowData(b.error),
   };
 }
 
@@ -67,12 +67,35 @@ function restoreSummary(r: RestoreHistory): Record<string, unknown> {
     startedAt: iso(r.startedAt),
     finishedAt: iso(r.finishedAt),
     durationMs: r.durationMs,
-    error: r.error,
+    error: withoutRowData(r.error),
   };
 }
 
 function drillSummary(backup: BackupHistory, drill: DrillResult): Record<string, unknown> {
-  return { backupId: backup.id, drill };
+  return { backupId: backup.id, drill: drill.error ? { ...drill, error: withoutRowData(drill.error) } : drill };
+}
+
+/** A server message's lines that quote the data or the SQL around an error rather than the error itself. */
+const DATA_LINE = /^\s*(?:psql:\S*:\s*)?(?:DETAIL|CONTEXT|HINT|QUERY|STATEMENT|WHERE|LINE \d+):/;
+/** Where a message of its own starts again after such lines (their continuation lines have no prefix). */
+const MESSAGE_LINE = /^\s*(?:psql|pg_restore|pg_dump|zstd|age)\b|^\s*(?:\S+:\s*)?(?:ERROR|FATAL|PANIC|WARNING|error):/;
+
+/**
+ * An error as it may leave the process (webhooks, e-mail: third parties): the message without
+ * the row data PostgreSQL quotes in it. The DETAIL/CONTEXT/LINE/HINT lines go (`Key (email)=(…)`,
+ * `COPY accounts, line 3: "…"`), and so does a quoted value after a colon (`invalid input syntax
+ * for type integer: "…"`). The full text stays in the history, for admins.
+ */
+export function withoutRowData(error: string | null): string | null {
+  if (!error) return error;
+  const kept: string[] = [];
+  let skipping = false;
+  for (const line of error.split('\n')) {
+    if (DATA_LINE.test(line)) skipping = true;
+    else if (MESSAGE_LINE.test(line)) skipping = false;
+    if (!skipping) kept.push(line.replace(/: "(?:[^"]|"")*"/g, ': "…"'));
+  }
+  return kept.join('\n');
 }
 
 function iso(date: Date | null): string | null {

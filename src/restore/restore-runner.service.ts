@@ -1,10 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash, Hash } from 'node:crypto';
 import { FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BackupHistory } from '../backup/backup-history.entity';
 import { BackupSource } from '../backup/backup-locations';
 import { BackupNotRestorableException } from '../common/exceptions';
+import { BackupType } from '../backup/backup.types';
+import { PgToolsException } from '../common/exceptions';
 import { untilAborted } from '../common/until-aborted';
 import { APPLICATION_NAME } from '../database/data-source';
 import { CommitGate, DatabaseInfoRepository } from '../database/database-info.repository';
@@ -19,11 +22,13 @@ import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { Compression } from '../pipeline/backup-format';
 import { BackupPipeline, StageProcess } from '../pipeline/backup-pipeline.service';
 import { BlockerWatchdog } from './blocker-watchdog';
+import { restoreCommitMarkerSql } from './restore-commit-marker';
 import { tocLockWeight, wipeDatabaseSql } from './restore-script';
 
 const PROGRESS_POLL_MS = 500;
 /** Locks on catalogs and the like that a restore takes beside its own objects. */
 const CATALOG_LOCKS = 200;
+const HASH_READ_BYTES = 1024 * 1024;
 
 export interface RestoreOutcome {
   terminatedPids: number[];
@@ -58,16 +63,28 @@ export class RestoreRunner {
    */
   async run(restoreId: string, backup: BackupHistory, source: BackupSource, operation: OperationHandle, target?: RestoreTarget): Promise<RestoreOutcome> {
     const tools = await this.pgTools.forServer((await this.database.server()).major);
+    if (!madeHere(backup) && !tools.restrict) {
+      throw new PgToolsException(
+        `backup ${backup.id} was uploaded or imported, so its content is not trusted: restoring it needs pg_restore and psql with \\restrict ` +
+          `(17.6, 16.10, 15.14, 14.19, 13.22 or later; CVE-2025-8714), found ${tools.restoreToolsVersion}; install the current postgresql-client or set PG_BIN_DIR`,
+      );
+    }
     const applicationName = `${APPLICATION_NAME}:restore:${restoreId}`;
     const databaseUrl = target ? withDatabase(this.options.databaseUrl, target.scratchDatabase) : this.options.databaseUrl;
     const connection = pgConnection(databaseUrl, applicationName);
+    const committing = new CommitPhase(operation, () =>
+      this.logger.warn(`restore ${restoreId} is past its point of no return: it finishes before anything stops it`),
+    );
+    operation = committing.handle;
 
     let script: ChildProcessHandle | undefined;
     let psql: ChildProcessHandle | undefined;
     let stages: StageProcess[] = [];
     // a scratch database has no other sessions to wait for
     const watchdog = target ? undefined : new BlockerWatchdog(this.database, applicationName, this.options.restoreGraceMs);
-    const wipe = target ? '' : wipeDatabaseSql(this.options.schema);
+    const wipe = target ? '' : wipeDatabaseSql(await this.database.installationSchemas());
+    // over the live database, the transaction records its own commit: what a restart reads when this process died
+    const marker = target ? '' : restoreCommitMarkerSql(this.options.schema, restoreId);
     // without large objects pg_restore's script has no transaction statement of its own: it goes
     // straight into psql, and a commit gate stands in for the COMMIT Node would hold back
     const direct = backup.metadata?.largeObjects === 0;
@@ -76,6 +93,7 @@ export class RestoreRunner {
     let file: FileHandle | undefined;
     let progress: NodeJS.Timeout | undefined;
     let counted = 0;
+    let succeeded = false;
     try {
       if (direct) gate = await this.database.openCommitGate(databaseUrl);
       // file → decrypt → decompress → pg_restore (zstd hands its output to pg_restore fd-to-fd);
@@ -93,13 +111,24 @@ export class RestoreRunner {
         if (bytes !== null) operation.reportBytes(bytes);
       };
       progress = setInterval(() => void reportProgress(), PROGRESS_POLL_MS);
-      if (decoding.streams.length) decoding.streams[0].on('data', (chunk: Buffer) => (counted += chunk.length));
-      const decoded = Promise.all([feed.length ? pipeline(feed, { signal: operation.signal }) : undefined, ...stages.map((s) => s.completion)]).then(reportProgress);
+      // the bytes decoded are the bytes hashed: a file swapped or rewritten since the integrity check never commits
+      const hash = createHash('sha256');
+      if (decoding.streams.length) {
+        decoding.streams[0].on('data', (chunk: Buffer) => {
+          counted += chunk.length;
+          hash.update(chunk);
+        });
+      }
+      // zstd reads the open file itself: hashed from the same descriptor, at its own positions
+      const hashed = file ? hashOpenFile(file, hash, operation.signal) : undefined;
+      const decoded = Promise.all([feed.length ? pipeline(feed, { signal: operation.signal }) : undefined, hashed, ...stages.map((s) => s.completion)])
+        .then(reportProgress)
+        .then(() => checkDigest(hash.digest('hex'), backup, source));
       decoded.catch(() => undefined); // awaited before the COMMIT
-      const commit: CommitOptions = { irrevocableCommit: !target, abandoned: abandoned.signal };
+      const commit: CommitOptions = { irrevocableCommit: !target, abandoned: abandoned.signal, markerSql: marker };
       if (gate) {
         // in the same tick as pg_restore's spawn: Node never reads its stdout
-        psql = this.processes.spawn(tools.psql, psqlDirectArgs(connection.dbnameArg, `BEGIN;\n${wipe}`, gate.sql), {
+        psql = this.processes.spawn(tools.psql, psqlDirectArgs(connection.dbnameArg, `BEGIN;\n${wipe}`, marker ? `${gate.sql};\n${marker}` : gate.sql), {
           env: connection.env,
           stdin: script.stdout!,
           stdout: false,
@@ -112,10 +141,12 @@ export class RestoreRunner {
         const input = Readable.from(restoreInput(wipe, script, operation, decoded, commit));
         await Promise.all([pipeline(input, psql.stdin!, { signal: operation.signal }), psql.completion]);
       }
+      succeeded = true;
       // committed: what the wipe renamed away goes now, outside the restore's transaction
       if (!target) await this.database.dropTrash(applicationName).catch((error: Error) => this.logger.warn(`dropping the replaced schemas failed: ${error.message}`));
       return { terminatedPids: [...(watchdog?.terminated ?? [])] };
     } finally {
+      committing.end();
       abandoned.abort(new Error('the restore ended'));
       clearInterval(progress);
       watchdog?.stop();
@@ -125,6 +156,11 @@ export class RestoreRunner {
       // a session still waiting at the gate finds it closed, and rolls back
       await gate?.close();
       await file?.close();
+      // psql's death reaches its session only when the session next talks to it: one waiting for a
+      // lock would hold the wiped tables' locks until then
+      if (!succeeded && !target) {
+        await this.database.terminateSessions(applicationName).catch((error: Error) => this.logger.warn(`restore session not ended: ${error.message}`));
+      }
     }
   }
 
@@ -175,29 +211,105 @@ export class RestoreRunner {
   }
 }
 
+/** Feeds every byte of `file` to `hash` by positional reads, which leave the descriptor's shared offset to the child reading it. */
+async function hashOpenFile(file: FileHandle, hash: Hash, signal: AbortSignal): Promise<void> {
+  const buffer = Buffer.allocUnsafe(HASH_READ_BYTES);
+  for (let position = 0; ; ) {
+    signal.throwIfAborted();
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+    if (!bytesRead) return;
+    hash.update(buffer.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+}
+
+function checkDigest(digest: string, backup: BackupHistory, source: BackupSource): void {
+  if (backup.sha256 && digest !== backup.sha256) {
+    throw new Error(`${source.location} changed after its integrity check: the bytes read hash to ${digest}, ${backup.sha256} recorded; nothing was committed`);
+  }
+}
+
+/**
+ * The operation as the restore sees it: its abort (a cancel, a shutdown, a lost lock) stops the
+ * restore until the restore is marked irrevocable, and is ignored after that: the COMMIT may be
+ * in flight, and the restore runs to its end so that what is recorded is what happened.
+ */
+class CommitPhase {
+  private readonly stop = new AbortController();
+  private irrevocable = false;
+  private readonly follow: () => void;
+  readonly handle: OperationHandle;
+
+  constructor(
+    private readonly operation: OperationHandle,
+    onIgnoredAbort: () => void,
+  ) {
+    this.follow = () => (this.irrevocable ? onIgnoredAbort() : this.stop.abort(operation.signal.reason));
+    if (operation.signal.aborted) this.follow();
+    else operation.signal.addEventListener('abort', this.follow, { once: true });
+    this.handle = {
+      type: operation.type,
+      operationId: operation.operationId,
+      startedBy: operation.startedBy,
+      signal: this.stop.signal,
+      reportBytes: (bytes) => operation.reportBytes(bytes),
+      markIrrevocable: async () => {
+        this.stop.signal.throwIfAborted();
+        this.irrevocable = true;
+        try {
+          await operation.markIrrevocable();
+        } catch (error) {
+          this.irrevocable = false;
+          throw error;
+        }
+      },
+    };
+  }
+
+  end(): void {
+    this.operation.signal.removeEventListener('abort', this.follow);
+  }
+}
+
 interface CommitOptions {
   /** Over the live database the COMMIT is the point of no return: a cancel is refused from then on. */
   irrevocableCommit?: boolean;
   /** Set when the restore has already failed elsewhere (psql died): nothing more is sent. */
   abandoned?: AbortSignal;
+  /** The transaction's last statement before its COMMIT. */
+  markerSql?: string;
 }
 
-/**
- * Resolves once pg_restore exited 0 and everything feeding it (`upstream`: reading, decrypting,
- * decompressing) succeeded; else rejects with the first real failure along the chain.
- */
-async function readyToCommit(script: ChildProcessHandle, operation: OperationHandle, upstream: Promise<void>, options: CommitOptions): Promise<void> {
+/** Bytes at the script's end held back: the final COMMIT and what follows it (a comment, `\unrestrict <key>`) are far shorter. */
+export const COMMIT_WINDOW_BYTES = 64 * 1024;
+const COMMIT_LINE = Buffer.from('COMMIT;\n');
+
+/** Resolves once pg_restore exited 0 and everything feeding it (`upstream`: reading, decrypting, decompressing) succeeded; else rejects with the first real failure along the chain. */
+async function succeeded(script: ChildProcessHandle, upstream: Promise<void>, options: CommitOptions): Promise<void> {
   const outcomes = await Promise.allSettled([upstream, script.completion]);
   const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
   // a broken pipe only follows another failure
   if (failures.length) throw failures.find((failure) => !isBrokenPipe(failure)) ?? failures[0];
   if (options.abandoned?.aborted) throw options.abandoned.reason;
+}
+
+/** `succeeded`, then the point of no return (over the live database). */
+async function readyToCommit(script: ChildProcessHandle, operation: OperationHandle, upstream: Promise<void>, options: CommitOptions): Promise<void> {
+  await succeeded(script, upstream, options);
   if (options.irrevocableCommit ?? true) await operation.markIrrevocable();
+}
+
+/** Where the script's final `COMMIT;` line starts in `tail`, which follows a line end when `startsLine`; -1 when there is none. */
+function finalCommitAt(tail: Buffer, startsLine: boolean): number {
+  const at = tail.lastIndexOf(`\n${COMMIT_LINE}`);
+  if (at >= 0) return at + 1;
+  return startsLine && tail.subarray(0, COMMIT_LINE.length).equals(COMMIT_LINE) ? 0 : -1;
 }
 
 /**
  * BEGIN, the wipe, then the script (pg_restore --single-transaction: large objects in the same
- * transaction), holding back its last chunk (the COMMIT) until `readyToCommit`.
+ * transaction). Its final `COMMIT;` and what follows it are held back, wherever the reads split
+ * them, until `readyToCommit`; the marker goes just before the COMMIT.
  */
 export async function* restoreInput(
   wipeSql: string,
@@ -207,13 +319,34 @@ export async function* restoreInput(
   options: CommitOptions = {},
 ): AsyncGenerator<Buffer> {
   yield Buffer.from(`BEGIN;\n${wipeSql}\n`);
-  let held: Buffer | undefined;
+  // the last COMMIT_WINDOW_BYTES or more, as read: whole chunks are passed on, never copied
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  let startsLine = true;
   for await (const chunk of script.stdout! as AsyncIterable<Buffer>) {
-    if (held) yield held;
-    held = chunk;
+    held.push(chunk);
+    heldBytes += chunk.length;
+    while (heldBytes - held[0].length >= COMMIT_WINDOW_BYTES) {
+      const passed = held.shift()!;
+      heldBytes -= passed.length;
+      if (passed.length) startsLine = passed[passed.length - 1] === 0x0a;
+      yield passed;
+    }
   }
+  const tail = Buffer.concat(held);
+  const at = finalCommitAt(tail, startsLine);
+  if (at < 0) {
+    await succeeded(script, upstream, options);
+    throw new Error("pg_restore's script does not end in COMMIT; nothing was committed");
+  }
+  if (at > 0) yield tail.subarray(0, at);
   await readyToCommit(script, operation, upstream, options);
-  if (held) yield held;
+  yield Buffer.concat([Buffer.from(options.markerSql ? `${options.markerSql}\n` : ''), tail.subarray(at)]);
+}
+
+/** A dump this installation's own pg_dump wrote; an upload's or an import's archive may be crafted. */
+function madeHere(backup: BackupHistory): boolean {
+  return backup.type !== BackupType.Upload && !backup.origin?.imported;
 }
 
 /** The same connection URL, to another database on the same server. */

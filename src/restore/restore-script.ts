@@ -4,15 +4,15 @@ import { quoteLiteral } from '../infra/process/pg-connection';
 /**
  * SQL run in the restore's transaction before the dump's own script: it empties the database
  * of everything a dump can hold, so that afterwards the content is exactly the backup's
- * (objects created after the backup are gone). Only the module's own schema is kept.
+ * (objects created after the backup are gone). Only the module's schemas (`keepSchema`: this installation's and others') are kept.
  * `public` is recreated as a new database has it; the dump re-applies any changed ACL or comment.
  *
  * Schemas are renamed out of the way (`pgb_trash_<xid>_<n>`), not dropped: a rename locks the
  * schema alone, where a drop locks every object in it, and the dump's own objects need the
  * shared lock table too. The trash is dropped after the COMMIT, in batches of transactions.
  */
-export function wipeDatabaseSql(keepSchema: string): string {
-  const keep = quoteLiteral(keepSchema);
+export function wipeDatabaseSql(keepSchema: string | readonly string[]): string {
+  const keep = `ARRAY[${[keepSchema].flat().map(quoteLiteral).join(', ')}]::text[]`;
   return `
 SET client_min_messages = warning;
 DO $wipe$
@@ -33,7 +33,7 @@ BEGIN
     SELECT nspname FROM pg_namespace
      WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
        AND nspname NOT LIKE 'pg\\_temp\\_%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%'
-       AND nspname <> ${keep}
+       AND nspname <> ALL (${keep})
        AND nspname NOT LIKE '${TRASH_PATTERN}'
   LOOP
     trash := trash + 1;

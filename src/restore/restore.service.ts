@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
@@ -12,7 +12,8 @@ import { BackupStatus, BackupType } from '../backup/backup.types';
 import { failureMessage } from '../backup/backup-runner.service';
 import { BackupNotRestorableException, RestoreNotFoundException } from '../common/exceptions';
 import { BackupEvents } from '../events/backup-events';
-import { HeldOperation, LockService } from '../lock/lock.service';
+import { HeldOperation, LockService, OperationHandle } from '../lock/lock.service';
+import { quoteIdent } from '../infra/process/pg-connection';
 import { PG_BACKUP_CONNECTION } from '../pg-backup.options';
 import { ListRestoresQuery } from './dto/list-restores.query';
 import { FilesRestoreService } from './files-restore.service';
@@ -27,8 +28,10 @@ export interface RestoreOptions {
 }
 
 @Injectable()
-export class RestoreService implements OnModuleInit {
+export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(RestoreService.name);
+  /** Restores past their point of no return, until recorded: shutdown waits for them. */
+  private readonly committing = new Map<Promise<void>, string>();
 
   constructor(
     @InjectRepository(RestoreHistory, PG_BACKUP_CONNECTION) private readonly restores: Repository<RestoreHistory>,
@@ -101,10 +104,48 @@ export class RestoreService implements OnModuleInit {
     return restore;
   }
 
+  /**
+   * A restore past its point of no return runs to its end, however long the COMMIT takes, and is
+   * recorded before the connections close: stopping it then would record a guess.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    for (const id of this.committing.values()) this.logger.warn(`restore ${id} is past its point of no return: shutdown waits for it to finish`);
+    await Promise.all(this.committing.keys());
+  }
+
   private async run(restore: RestoreHistory, backup: BackupHistory, source: BackupSource, operation: HeldOperation, options: RestoreOptions): Promise<void> {
+    let recorded!: () => void;
+    const done = new Promise<void>((resolve) => (recorded = resolve));
+    const handle: OperationHandle = {
+      type: operation.type,
+      operationId: operation.operationId,
+      startedBy: operation.startedBy,
+      signal: operation.signal,
+      reportBytes: (bytes) => operation.reportBytes(bytes),
+      markIrrevocable: async () => {
+        await operation.markIrrevocable();
+        this.committing.set(done, restore.id);
+      },
+    };
+    try {
+      await this.restore(restore, backup, source, operation, handle, options);
+    } finally {
+      this.committing.delete(done);
+      recorded();
+    }
+  }
+
+  private async restore(
+    restore: RestoreHistory,
+    backup: BackupHistory,
+    source: BackupSource,
+    operation: HeldOperation,
+    handle: OperationHandle,
+    options: RestoreOptions,
+  ): Promise<void> {
     try {
       if (options.safetyBackup !== false) await this.safetyBackup(restore, backup, operation);
-      const outcome = await this.runner.run(restore.id, backup, source, operation);
+      const outcome = await this.runner.run(restore.id, backup, source, handle);
       const detail: RestoreDetail = outcome.terminatedPids.length ? { terminatedPids: outcome.terminatedPids } : {};
       if (options.files) {
         const target = options.filesTarget ?? '/';
@@ -160,7 +201,20 @@ export class RestoreService implements OnModuleInit {
     });
   }
 
+  /**
+   * With the lock held, a restore still `running` was interrupted. Its transaction wrote a marker
+   * row just before COMMIT: present, the restore committed; absent, it rolled back.
+   */
   private async failInterrupted(): Promise<void> {
+    const schema = quoteIdent(this.restores.metadata.schema!);
+    await this.restores.query(
+      `UPDATE ${schema}.restore_history r
+          SET status = $1, error = NULL, finished_at = c.committed_at,
+              duration_ms = greatest(0, round(extract(epoch FROM c.committed_at - r.started_at) * 1000))::int
+         FROM ${schema}.restore_commit c
+        WHERE r.status = $2 AND c.restore_id = r.id`,
+      [RestoreStatus.Completed, RestoreStatus.Running],
+    );
     await this.restores.update(
       { status: RestoreStatus.Running },
       { status: RestoreStatus.Failed, error: 'interrupted: the process running this restore stopped; its transaction was rolled back', finishedAt: new Date() },

@@ -83,6 +83,7 @@ function harness(setup: { failWrites?: Error; child?: FakeChild; stages?: Pipeli
       close: snapshotClose,
     })),
     userDataBytes: mock.fn(async () => 10 * 1024 * 1024),
+    installationSchemas: mock.fn(async () => ['backup_admin']),
   };
   const pgTools = { forServer: mock.fn(async (_major: number) => context.tools) };
   const spawn = mock.fn((_command: string, _args: string[], _options: SpawnOptions) => {

@@ -40,7 +40,7 @@ const options: PgBackupOptions = {
 
 const context: DumpContext = {
   server: { database: 'shop', version: '16.4', major: 16 },
-  tools: { binDir: null, pgDump: 'pg_dump', pgRestore: 'pg_restore', psql: 'psql', pgDumpVersion: 'pg_dump (PostgreSQL) 16.4', major: 16 },
+  tools: { binDir: null, pgDump: 'pg_dump', pgRestore: 'pg_restore', psql: 'psql', pgDumpVersion: 'pg_dump (PostgreSQL) 16.4', major: 16, restrict: false, restoreToolsVersion: '' },
   format: { compression: 'gzip', encrypted: false },
 };
 

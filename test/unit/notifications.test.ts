@@ -151,6 +151,36 @@ describe('WebhookSender', () => {
 });
 
 describe('toNotification', () => {
+  it('sends the error, not the row data psql quotes in it', () => {
+    const stderr = [
+      'psql exited with code 3: psql:<stdin>:48: ERROR:  duplicate key value violates unique constraint "accounts_email_key"',
+      'DETAIL:  Key (email)=(alice@example.com) already exists.',
+      'CONTEXT:  COPY accounts, line 3: "3\talice@example.com\tAlice Liddell\t4111111111111111"',
+      'psql:<stdin>:60: ERROR:  invalid input syntax for type integer: "4111-1111"',
+      'LINE 1: INSERT INTO t VALUES (\'secret-value\');',
+      '                              ^',
+      'HINT:  Perhaps you meant to reference the column "t.ssn".',
+      'PL/pgSQL function audit() line 4 at RAISE',
+      'pg_restore: error: could not execute query',
+    ].join('\n');
+    const restore = Object.assign(new RestoreHistory(), { id: 'r2', status: RestoreStatus.Failed, startedAt: new Date(), finishedAt: null, error: stderr });
+    const sent = toNotification('restore.failed', { restore }).data.error as string;
+    assert.equal(
+      sent,
+      [
+        'psql exited with code 3: psql:<stdin>:48: ERROR:  duplicate key value violates unique constraint "accounts_email_key"',
+        'psql:<stdin>:60: ERROR:  invalid input syntax for type integer: "…"',
+        'pg_restore: error: could not execute query',
+      ].join('\n'),
+    );
+    for (const secret of ['alice@example.com', 'Liddell', '4111', 'secret-value', 'ssn']) assert.ok(!sent.includes(secret), secret);
+    const backup = { ...failed, error: stderr };
+    assert.equal(toNotification('backup.failed', { backup }).data.error, sent);
+    const drill = { at: '2025-06-03T01:00:00.000Z', ok: false, durationMs: 900, restoreMs: null, database: 'drill_x', tables: [], error: stderr };
+    assert.equal((toNotification('drill.failed', { backup: failed, drill }).data.drill as { error: string }).error, sent);
+    assert.equal(restore.error, stderr, 'the history keeps the full text, for admins');
+  });
+
   it('summarises restores, drills and missed ticks', () => {
     const restore = Object.assign(new RestoreHistory(), {
       id: 'r1',

@@ -1,4 +1,5 @@
 import { PG16_TOOLS } from './support/fixtures';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,12 +9,14 @@ import { Logger } from '@nestjs/common';
 import { PassThrough, Readable } from 'node:stream';
 import { BackupHistory } from '../../src/backup/backup-history.entity';
 import { DatabaseInfoRepository } from '../../src/database/database-info.repository';
-import { PgToolsRepository } from '../../src/infra/process/pg-tools.repository';
+import { PgTools, PgToolsRepository } from '../../src/infra/process/pg-tools.repository';
+import { BackupType } from '../../src/backup/backup.types';
 import { ProcessFailedError, ProcessRepository, SpawnOptions } from '../../src/infra/process/process.repository';
 import { OperationHandle } from '../../src/lock/lock.service';
 import { PgBackupOptions } from '../../src/pg-backup.options';
 import { PipelineStage } from '../../src/pipeline/backup-pipeline.service';
-import { restoreInput, RestoreRunner } from '../../src/restore/restore-runner.service';
+import { COMMIT_WINDOW_BYTES, restoreInput, RestoreRunner } from '../../src/restore/restore-runner.service';
+import { restoreCommitMarkerSql } from '../../src/restore/restore-commit-marker';
 import { wipeDatabaseSql } from '../../src/restore/restore-script';
 import { fakePipeline, fakeStage } from './support/fake-pipeline';
 import { CollectingWritable, deferred, FakeChild, fakeChild, within } from './support/fake-process';
@@ -21,6 +24,7 @@ import { CollectingWritable, deferred, FakeChild, fakeChild, within } from './su
 Logger.overrideLogger(false);
 
 const WIPE = wipeDatabaseSql('backup_admin');
+const MARKER = (restoreId: string) => restoreCommitMarkerSql('backup_admin', restoreId);
 const SCRIPT = [
   Buffer.from('BEGIN;\nSET statement_timeout = 0;\n'),
   Buffer.from('CREATE TABLE public.orders (id integer);\n'),
@@ -57,8 +61,12 @@ async function collect(generator: AsyncGenerator<Buffer>): Promise<{ yielded: Bu
   }
 }
 
+const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString();
+const BODY = text(SCRIPT.slice(0, -1));
+const TAIL = text(SCRIPT.slice(-1));
+
 describe('restoreInput', { timeout: 10_000 }, () => {
-  it('yields BEGIN and the wipe, then every chunk of the script once pg_restore exited 0', async () => {
+  it('yields BEGIN and the wipe, then the whole script once pg_restore exited 0', async () => {
     const script = pgRestore(SCRIPT);
     script.exit(0);
     const { handle } = operation();
@@ -66,13 +74,21 @@ describe('restoreInput', { timeout: 10_000 }, () => {
     const { yielded, error } = await collect(restoreInput(WIPE, script, handle, Promise.resolve()));
 
     assert.equal(error, undefined);
-    assert.equal(yielded.length, 1 + SCRIPT.length);
     assert.equal(yielded[0].toString(), `BEGIN;\n${WIPE}\n`);
-    assert.ok(yielded[0].toString().startsWith('BEGIN;\n'));
-    assert.deepEqual(yielded.slice(1), SCRIPT, 'the script is passed on unchanged, in order');
+    assert.equal(text(yielded.slice(1)), text(SCRIPT), 'the script is passed on unchanged, in order');
   });
 
-  it('throws and never yields the last chunk (the COMMIT) when pg_restore fails after writing', async () => {
+  it('puts the marker just before the final COMMIT', async () => {
+    const script = pgRestore(SCRIPT);
+    script.exit(0);
+    const marker = "INSERT INTO \"backup_admin\".restore_commit (restore_id) VALUES ('r-1');";
+
+    const { yielded } = await collect(restoreInput(WIPE, script, operation().handle, Promise.resolve(), { markerSql: marker }));
+
+    assert.equal(text(yielded.slice(1)), `${BODY}${marker}\n${TAIL}`);
+  });
+
+  it('throws and never yields the COMMIT when pg_restore fails after writing', async () => {
     const script = pgRestore(SCRIPT);
     script.exit(1, 'pg_restore: error: could not read from input file: end of file\n');
 
@@ -80,8 +96,8 @@ describe('restoreInput', { timeout: 10_000 }, () => {
 
     assert.ok(error instanceof ProcessFailedError);
     assert.match(error.message, /could not read from input file/);
-    assert.deepEqual(yielded.slice(1), SCRIPT.slice(0, -1));
-    assert.ok(!yielded.some((c) => c.toString().includes('COMMIT')), 'no COMMIT reached psql');
+    assert.equal(text(yielded.slice(1)), BODY);
+    assert.ok(!text(yielded).includes('COMMIT'), 'no COMMIT reached psql');
   });
 
   it('marks the operation irrevocable before the COMMIT, and sends no COMMIT when that is refused (cancelled)', async () => {
@@ -90,14 +106,14 @@ describe('restoreInput', { timeout: 10_000 }, () => {
     const { handle, markIrrevocable } = operation();
     const { yielded } = await collect(restoreInput(WIPE, script, handle, Promise.resolve()));
     assert.equal(markIrrevocable.mock.callCount(), 1);
-    assert.deepEqual(yielded.at(-1), SCRIPT.at(-1));
+    assert.ok(text(yielded).endsWith(TAIL));
 
     const cancelled = pgRestore(SCRIPT);
     cancelled.exit(0);
     const refusing = { ...operation().handle, markIrrevocable: async () => Promise.reject(new Error('cancelled')) };
     const result = await collect(restoreInput(WIPE, cancelled, refusing, Promise.resolve()));
     assert.match(String(result.error), /cancelled/);
-    assert.ok(!result.yielded.some((c) => c.toString().includes('COMMIT')), 'no COMMIT reached psql');
+    assert.ok(!text(result.yielded).includes('COMMIT'), 'no COMMIT reached psql');
   });
 
   it('a drill (irrevocableCommit false) commits without marking', async () => {
@@ -107,14 +123,15 @@ describe('restoreInput', { timeout: 10_000 }, () => {
     const { yielded, error } = await collect(restoreInput('', script, handle, Promise.resolve(), { irrevocableCommit: false }));
     assert.equal(error, undefined);
     assert.equal(markIrrevocable.mock.callCount(), 0);
-    assert.deepEqual(yielded.at(-1), SCRIPT.at(-1));
+    assert.ok(text(yielded).endsWith(TAIL));
   });
 
-  it('holds the last chunk back while pg_restore has not exited yet', async () => {
+  it('holds the COMMIT back while pg_restore has not exited yet', async () => {
     const script = pgRestore(SCRIPT);
     const input = restoreInput(WIPE, script, operation().handle, Promise.resolve());
 
-    for (let i = 0; i < SCRIPT.length; i++) await input.next(); // BEGIN + all but the last chunk
+    await input.next(); // BEGIN and the wipe
+    assert.equal((await input.next()).value.toString(), BODY);
     let settled = false;
     const pending = input.next().finally(() => {
       settled = true;
@@ -123,9 +140,54 @@ describe('restoreInput', { timeout: 10_000 }, () => {
     assert.equal(settled, false, 'the COMMIT waits for the exit status');
 
     script.exit(0);
-    const last = await pending;
-    assert.deepEqual(last.value, SCRIPT.at(-1));
+    assert.equal((await pending).value.toString(), TAIL);
     assert.equal((await input.next()).done, true);
+  });
+
+  /**
+   * pg_restore writes after its COMMIT (a comment, and `\unrestrict <key>` on current minor
+   * releases): however the reads split the script's end, nothing from the COMMIT on passes
+   * before the exit status is known.
+   */
+  it('holds back the final COMMIT however the reads split the script', async () => {
+    const copyData = Array.from({ length: 7000 }, (_, i) => `${i}\tCOMMIT;\n`).join(''); // data lines that look like it
+    const body = `BEGIN;\nCOPY public.t (id, note) FROM stdin;\n${copyData}COMMIT;\n\\.\n\nCREATE INDEX t_idx ON public.t (id);\n\n`;
+    const tail = 'COMMIT;\n\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict Zq3abcDEF\n\n';
+    const whole = Buffer.from(body + tail);
+    assert.ok(whole.length > COMMIT_WINDOW_BYTES, 'longer than the window: its start passes while the rest is read');
+    const commitAt = body.length;
+    for (let split = commitAt - 12; split <= whole.length; split++) {
+      for (const second of [split, Math.min(whole.length, split + 3)]) {
+        const chunks = [whole.subarray(0, split), whole.subarray(split, second), whole.subarray(second)].filter((c) => c.length);
+        const script = pgRestore(chunks);
+        const input = restoreInput('', script, operation().handle, Promise.resolve(), { markerSql: '-- marker' });
+        const before: Buffer[] = [];
+        while (text(before).length < `BEGIN;\n\n`.length + body.length) {
+          const next = await input.next();
+          assert.notEqual(next.done, true, `split ${split}/${second}: ended before the exit status`);
+          before.push(next.value as Buffer);
+        }
+        assert.equal(text(before.slice(1)), body, `split ${split}/${second}: all but the COMMIT passed, and no more`);
+        let settled = false;
+        const pending = input.next().finally(() => (settled = true));
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        assert.equal(settled, false, `split ${split}/${second}: the COMMIT waits for the exit status`);
+        script.exit(0);
+        const after: Buffer[] = [];
+        for (let next = await pending; !next.done; next = await input.next()) after.push(next.value);
+        assert.equal(text(after), `-- marker\n${tail}`, `split ${split}/${second}`);
+      }
+    }
+  });
+
+  it('refuses a script without a final COMMIT, sending none', async () => {
+    const script = pgRestore([Buffer.from('BEGIN;\nCREATE TABLE t (id int);\n')]);
+    script.exit(0);
+
+    const { yielded, error } = await collect(restoreInput(WIPE, script, operation().handle, Promise.resolve()));
+
+    assert.match(String(error), /does not end in COMMIT/);
+    assert.equal(yielded.length, 1, 'only BEGIN and the wipe, which roll back');
   });
 
   it('yields nothing of a script that fails in its only chunk', async () => {
@@ -134,7 +196,7 @@ describe('restoreInput', { timeout: 10_000 }, () => {
 
     const { yielded, error } = await collect(restoreInput(WIPE, script, operation().handle, Promise.resolve()));
 
-    assert.ok(error);
+    assert.match(String(error), /appears to be corrupt/);
     assert.equal(yielded.length, 1, 'only BEGIN and the wipe, which roll back');
   });
 
@@ -149,8 +211,8 @@ describe('restoreInput', { timeout: 10_000 }, () => {
     const { yielded, error } = await collect(restoreInput(WIPE, script, operation().handle, upstream));
 
     assert.equal(error, decryptFailed);
-    assert.deepEqual(yielded.slice(1), SCRIPT.slice(0, -1), 'everything but the COMMIT, which psql rolls back');
-    assert.ok(!yielded.some((c) => c.toString().includes('COMMIT')), 'no COMMIT reached psql');
+    assert.equal(text(yielded.slice(1)), BODY, 'everything but the COMMIT, which psql rolls back');
+    assert.ok(!text(yielded).includes('COMMIT'), 'no COMMIT reached psql');
   });
 
   it('holds the COMMIT back while upstream has not finished, though pg_restore exited 0', async () => {
@@ -159,7 +221,8 @@ describe('restoreInput', { timeout: 10_000 }, () => {
     const upstream = deferred();
     const input = restoreInput(WIPE, script, operation().handle, upstream.promise);
 
-    for (let i = 0; i < SCRIPT.length; i++) await input.next();
+    await input.next();
+    await input.next();
     let settled = false;
     const pending = input.next().finally(() => {
       settled = true;
@@ -168,7 +231,7 @@ describe('restoreInput', { timeout: 10_000 }, () => {
     assert.equal(settled, false, 'the COMMIT waits for decryption and decompression to succeed');
 
     upstream.resolve();
-    assert.deepEqual((await within(pending)).value, SCRIPT.at(-1));
+    assert.equal((await within(pending)).value.toString(), TAIL);
     assert.equal((await input.next()).done, true);
   });
 
@@ -179,7 +242,7 @@ describe('restoreInput', { timeout: 10_000 }, () => {
     const { yielded, error } = await collect(restoreInput(WIPE, script, operation().handle, Promise.resolve()));
 
     assert.ok(error instanceof ProcessFailedError);
-    assert.ok(!yielded.some((c) => c.toString().includes('COMMIT')));
+    assert.ok(!text(yielded).includes('COMMIT'));
   });
 });
 
@@ -188,7 +251,7 @@ const tools = PG16_TOOLS;
 const FILE = [Buffer.from('PGDMP\x01\x0e\x00'), Buffer.alloc(1024, 9)];
 
 /** `script` is pg_restore; its stdin, where the decoded file goes, is a CollectingWritable when not given. */
-function runHarness(script: FakeChild, stages: () => PipelineStage[] = () => []) {
+function runHarness(script: FakeChild, stages: () => PipelineStage[] = () => [], pgTools: PgTools = tools) {
   const psqlStdin = new CollectingWritable();
   const psql = fakeChild({ name: 'psql', stdin: psqlStdin, stdout: null });
   psqlStdin.on('finish', () => psql.exit(0)); // psql runs the script to its end
@@ -208,6 +271,8 @@ function runHarness(script: FakeChild, stages: () => PipelineStage[] = () => [])
     isOwnSession: () => false,
     openCommitGate: mock.fn(async (_databaseUrl: string) => gate),
     dropTrash: mock.fn(async () => undefined),
+    terminateSessions: mock.fn(async (_applicationName: string) => undefined),
+    installationSchemas: mock.fn(async () => ['backup_admin']),
   };
   const options = {
     databaseUrl: 'postgres://u:s3cret@h:5432/shop',
@@ -221,7 +286,7 @@ function runHarness(script: FakeChild, stages: () => PipelineStage[] = () => [])
   const runner = new RestoreRunner(
     options,
     database as unknown as DatabaseInfoRepository,
-    { forServer: mock.fn(async () => tools) } as unknown as PgToolsRepository,
+    { forServer: mock.fn(async () => pgTools) } as unknown as PgToolsRepository,
     { spawn } as unknown as ProcessRepository,
     pipeline.asPipeline(),
   );
@@ -239,7 +304,8 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
     const outcome = await h.runner.run('r-1', h.backup, h.source, operation().handle);
 
     assert.deepEqual(outcome, { terminatedPids: [] });
-    assert.equal(h.psqlStdin.bytes.toString(), `BEGIN;\n${WIPE}\n${Buffer.concat(SCRIPT).toString()}`);
+    assert.equal(h.psqlStdin.bytes.toString(), `BEGIN;\n${WIPE}\n${BODY}${MARKER('r-1')}\n${TAIL}`);
+    assert.equal(h.database.terminateSessions.mock.callCount(), 0, 'a restore that succeeded leaves no session to end');
     const psqlCall = h.spawn.mock.calls.find((c) => c.arguments[0] === tools.psql)!;
     const restoreCall = h.spawn.mock.calls.find((c) => c.arguments[0] === tools.pgRestore)!;
     for (const arg of [...psqlCall.arguments[1], ...restoreCall.arguments[1]]) assert.ok(!arg.includes('s3cret'), arg);
@@ -285,6 +351,63 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
     assert.equal(restoreCall.arguments[2].stdin, zstdOutput, "zstd's stdout is pg_restore's stdin");
   });
 
+  it('hashes the bytes it decodes, and commits only when they match the recorded SHA-256', async () => {
+    const sha256 = createHash('sha256').update(Buffer.concat(FILE)).digest('hex');
+    const good = pgRestore(SCRIPT);
+    good.exit(0);
+    const h = runHarness(good);
+    await h.runner.run('r-11', { ...h.backup, sha256 }, h.source, operation().handle);
+    assert.ok(h.psqlStdin.bytes.toString().endsWith(TAIL), 'committed');
+
+    const swapped = pgRestore(SCRIPT);
+    swapped.exit(0);
+    const other = runHarness(swapped);
+    const { handle, markIrrevocable } = operation();
+    await assert.rejects(other.runner.run('r-12', { ...other.backup, sha256: 'f'.repeat(64) }, other.source, handle), /changed after its integrity check/);
+    assert.ok(!other.psqlStdin.bytes.toString().includes('COMMIT'), 'no COMMIT reached psql');
+    assert.equal(markIrrevocable.mock.callCount(), 0);
+  });
+
+  it('hashes a local zstd file from the descriptor zstd reads, and leaves the gate shut on a mismatch', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgb-local-'));
+    const path = join(dir, 'b.dump.zst');
+    writeFileSync(path, Buffer.concat(FILE));
+    try {
+      const runWith = (sha256: string) => {
+        const script = pgRestore(SCRIPT);
+        script.exit(0);
+        const h = runHarness(script);
+        h.pipeline.decodeFileForProcess.mock.mockImplementation(() => ({ output: new PassThrough(), stages: [] }));
+        const backup = { ...h.backup, compression: 'zstd', sha256, metadata: { largeObjects: 0 } } as BackupHistory;
+        return { h, run: h.runner.run('r-13', backup, { ...h.source, localFile: () => path }, operation().handle) };
+      };
+      const intact = runWith(createHash('sha256').update(Buffer.concat(FILE)).digest('hex'));
+      await intact.run;
+      assert.equal(intact.h.gate.open.mock.callCount(), 1);
+      const swapped = runWith('0'.repeat(64));
+      await assert.rejects(swapped.run, /hash to [0-9a-f]{64}, 0{64} recorded/);
+      assert.equal(swapped.h.gate.open.mock.callCount(), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an uploaded or imported backup without \\restrict-capable tools, before spawning anything', async () => {
+    for (const untrusted of [{ type: BackupType.Upload }, { type: BackupType.Manual, origin: { imported: true as const } }]) {
+      const h = runHarness(pgRestore(SCRIPT));
+      await assert.rejects(h.runner.run('r-14', { ...h.backup, ...untrusted } as BackupHistory, h.source, operation().handle), /uploaded or imported.*16\.4; psql/s);
+      assert.equal(h.spawn.mock.callCount(), 0);
+    }
+  });
+
+  it('restores an uploaded backup with tools that have \\restrict', async () => {
+    const script = pgRestore(SCRIPT);
+    script.exit(0);
+    const h = runHarness(script, () => [], { ...tools, restrict: true });
+    await h.runner.run('r-15', { ...h.backup, type: BackupType.Upload }, h.source, operation().handle);
+    assert.ok(h.psqlStdin.bytes.toString().endsWith(TAIL), 'committed');
+  });
+
   describe('a backup without large objects: pg_restore writes into psql directly', () => {
     const direct = (h: ReturnType<typeof runHarness>) => ({ ...h.backup, metadata: { largeObjects: 0 } } as BackupHistory);
 
@@ -302,8 +425,8 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
       assert.equal(psqlCall.arguments[2].stdin, script.stdout, "pg_restore's stdout is psql's stdin");
       assert.deepEqual(
         psqlCall.arguments[1].slice(-4),
-        [`--command=BEGIN;\n${WIPE}`, '--file=-', `--command=${h.gate.sql}`, '--command=COMMIT'],
-        'head, script, gate, COMMIT: in that order',
+        [`--command=BEGIN;\n${WIPE}`, '--file=-', `--command=${h.gate.sql};\n${MARKER('r-7')}`, '--command=COMMIT'],
+        'head, script, gate and marker, COMMIT: in that order',
       );
       assert.deepEqual(h.database.openCommitGate.mock.calls[0].arguments, ['postgres://u:s3cret@h:5432/shop'], 'the gate is on the restored database');
       assert.equal(h.psqlStdin.bytes.length, 0, 'Node wrote none of the script');
@@ -323,6 +446,7 @@ describe('RestoreRunner.run', { timeout: 10_000 }, () => {
       assert.equal(h.gate.open.mock.callCount(), 0, 'never opened');
       assert.equal(h.gate.close.mock.callCount(), 1, 'closed: a session waiting at it fails');
       assert.ok(h.psql.kill.mock.callCount() >= 1, 'psql killed');
+      assert.deepEqual(h.database.terminateSessions.mock.calls.map((c) => c.arguments[0]), ['nestjs-pg-backup:restore:r-8'], 'and its session ended');
     });
 
     it('leaves the gate shut and marks nothing irrevocable when psql fails before pg_restore ends', async () => {

@@ -5,19 +5,24 @@ import { tocLockWeight, wipeDatabaseSql } from '../../src/restore/restore-script
 describe('wipeDatabaseSql', () => {
   it("keeps the module's schema, compared against nspname as a string literal", () => {
     const sql = wipeDatabaseSql('backup_admin');
-    assert.match(sql, /AND nspname <> 'backup_admin'\s*\n/);
+    assert.match(sql, /AND nspname <> ALL \(ARRAY\['backup_admin'\]::text\[\]\)\s*\n/);
     assert.ok(!sql.includes('"backup_admin"'), 'not an identifier: nspname is compared to a value');
   });
 
   it('escapes a quote in the schema name', () => {
     const sql = wipeDatabaseSql("o'brien");
-    assert.ok(sql.includes("nspname <> 'o''brien'"), sql);
+    assert.ok(sql.includes("ARRAY['o''brien']"), sql);
     assert.ok(!sql.includes("'o'brien'"));
   });
 
   it('cannot be broken out of with an injected schema name', () => {
     const sql = wipeDatabaseSql("x' OR true --");
-    assert.ok(sql.includes("nspname <> 'x'' OR true --'"));
+    assert.ok(sql.includes("ARRAY['x'' OR true --']"));
+  });
+
+  it('keeps every installation\'s schema it is given', () => {
+    const sql = wipeDatabaseSql(['backup_admin', 'billing_backups']);
+    assert.match(sql, /AND nspname <> ALL \(ARRAY\['backup_admin', 'billing_backups'\]::text\[\]\)/);
   });
 
   it('renames every other schema out of the way (one lock each), never the system ones or older trash, then recreates public', () => {

@@ -4,7 +4,7 @@
  * Custom format, uncompressed: compression runs in the stream, much faster than pg_dump's own zlib.
  * `lockWaitTimeoutMs` bounds pg_dump's wait for each table lock.
  */
-export function pgDumpArgs(dbnameArg: string, excludeSchemas: string[], snapshot?: string, lockWaitTimeoutMs?: number): string[] {
+export function pgDumpArgs(dbnameArg: string, excludeSchemas: readonly string[], snapshot?: string, lockWaitTimeoutMs?: number): string[] {
   return [
     '--format=custom',
     '--compress=0',

@@ -18,6 +18,35 @@ export interface PgTools {
   /** e.g. `pg_dump (PostgreSQL) 15.18` */
   pgDumpVersion: string;
   major: number;
+  /**
+   * pg_restore writes `\restrict <key>` into its script and psql honours it, so an archive entry
+   * cannot smuggle a psql meta-command (`\!` runs a shell: CVE-2025-8714). Required to restore a
+   * dump this installation did not make.
+   */
+  restrict: boolean;
+  /** `pg_restore (PostgreSQL) 15.18; psql (PostgreSQL) 15.18`, for messages. */
+  restoreToolsVersion: string;
+}
+
+export interface ToolVersion {
+  major: number;
+  minor: number;
+}
+
+/** `psql (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)` → 15.18; `18beta1` → 18.0. */
+export function parseToolVersion(versionOutput: string): ToolVersion | null {
+  const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(versionOutput);
+  return match ? { major: Number(match[1]), minor: Number(match[2] ?? 0) } : null;
+}
+
+/** The first minor release of each branch with `\restrict`; every release from 18 on has it, none before 13. */
+const RESTRICT_SINCE: Readonly<Record<number, number>> = { 13: 22, 14: 19, 15: 14, 16: 10, 17: 6 };
+
+export function supportsRestrict(version: ToolVersion | null): boolean {
+  if (!version) return false;
+  if (version.major >= 18) return true;
+  const since = RESTRICT_SINCE[version.major];
+  return since !== undefined && version.minor >= since;
 }
 
 /** Finds pg_dump/pg_restore/psql of at least the server's major version. */
@@ -47,6 +76,14 @@ export class PgToolsRepository {
         `${tool('pg_dump')} is version ${major} but the server is PostgreSQL ${serverMajor}; pg_dump must be at least the server's major version (install postgresql-client-${serverMajor} or set PG_BIN_DIR)`,
       );
     }
+    const [pgRestoreVersion, psqlVersion] = await Promise.all(
+      ['pg_restore', 'psql'].map((name) =>
+        execFileAsync(tool(name), ['--version'], { timeout: 10_000 }).then(
+          (result) => result.stdout.trim(),
+          () => `${name}: not found`,
+        ),
+      ),
+    );
     const tools: PgTools = {
       binDir,
       pgDump: tool('pg_dump'),
@@ -54,6 +91,8 @@ export class PgToolsRepository {
       psql: tool('psql'),
       pgDumpVersion: output,
       major,
+      restrict: supportsRestrict(parseToolVersion(pgRestoreVersion)) && supportsRestrict(parseToolVersion(psqlVersion)),
+      restoreToolsVersion: `${pgRestoreVersion}; ${psqlVersion}`,
     };
     this.cache.set(serverMajor, tools);
     return tools;

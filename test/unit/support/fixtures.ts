@@ -9,6 +9,8 @@ export const PG16_TOOLS: PgTools = {
   pgRestore: '/usr/lib/postgresql/16/bin/pg_restore',
   psql: '/usr/lib/postgresql/16/bin/psql',
   pgDumpVersion: 'pg_dump (PostgreSQL) 16.4',
+  restrict: false,
+  restoreToolsVersion: 'pg_restore (PostgreSQL) 16.4; psql (PostgreSQL) 16.4',
   major: 16,
 };
 
