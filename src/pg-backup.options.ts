@@ -108,6 +108,8 @@ export interface PgBackupOptions {
   includePaths?: string[];
   /** Largest file `POST /backups/upload` accepts (default 10 GiB). */
   maxUploadBytes?: number;
+  /** An upload that sends nothing for this long is ended, its partial file removed (default 60 s). */
+  uploadIdleTimeoutMs?: number;
   /** Directory holding pg_dump/pg_restore/psql; found automatically when unset. */
   pgBinDir?: string;
   /** A backup is refused when the backup directory has less free space than this. */

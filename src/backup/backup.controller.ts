@@ -109,12 +109,14 @@ export class BackupController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } })
   @ApiCreatedResponse({ type: BackupResponse, description: 'Stored and listed, `completed`' })
-  @ApiError(400, 'Not multipart, no `file` field, a name of another kind, or an empty file')
+  @ApiError(400, 'Not multipart, no `file` field, a name of another kind, an empty file, a truncated form, or the client left')
+  @ApiError(408, 'No data for the idle timeout (BACKUP_UPLOAD_IDLE_TIMEOUT_SECONDS, uploadIdleTimeoutMs; 60 s by default)')
   @ApiLockHeld()
   @ApiError(413, 'Larger than the upload limit (BACKUP_UPLOAD_MAX_MB, maxUploadBytes; 10 GiB by default)')
   @ApiError(422, 'pg_restore cannot read the file as a backup')
+  @ApiError(507, 'The backup directory has less free space than BACKUP_MIN_FREE_MB or the declared size; refused before the body is read')
   upload(@Actor() actor: string, @Req() request: Request) {
-    return this.uploads.upload(actor, request.headers['content-type'], request);
+    return this.uploads.upload(actor, request);
   }
 
   @Post('scrub')
