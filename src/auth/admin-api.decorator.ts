@@ -1,6 +1,7 @@
 import { applyDecorators, UseGuards, UseInterceptors, UsePipes, ValidationPipe } from '@nestjs/common';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import { AuditInterceptor } from '../audit/audit.interceptor';
+import { SafeInputPipe } from '../common/safe-input.pipe';
 import { ApiAdminErrors } from '../openapi/api-error';
 import { AdminGuard } from './admin.guard';
 
@@ -12,6 +13,7 @@ export const AdminApi = () =>
   applyDecorators(
     UseGuards(AdminGuard),
     UseInterceptors(AuditInterceptor),
+    UsePipes(new SafeInputPipe()),
     UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true })),
     ApiBearerAuth(),
     ApiAdminErrors(),
