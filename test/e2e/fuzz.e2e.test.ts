@@ -122,12 +122,6 @@ describe('fuzz: every operation of the OpenAPI document with hostile input', () 
     server = await startApp(pg.url('app'));
     origin = new URL(server.base).origin;
     backupId = (await server.createBackup({ notes: 'the one real backup' })).id;
-    // another instance holds the operation lock: a request valid enough to start a backup, scrub or
-    // import answers 409 after its validation rather than running one (bounded time, nothing changed)
-    const key = advisoryLockKey('backup_admin', LockPurpose.Operation);
-    lockHolder = new Client({ connectionString: pg.url('app') });
-    await lockHolder.connect();
-    await lockHolder.query('select pg_advisory_lock($1, $2)', [key.classId, key.objectId]);
   });
 
   after(async () => {
@@ -136,7 +130,40 @@ describe('fuzz: every operation of the OpenAPI document with hostile input', () 
     pg?.stop();
   });
 
+  it('answers 400 with a message to the inputs that once answered 500', async () => {
+    const raw = async (method: string, path: string, body?: string) => {
+      const res = await fetch(`${server.base}${path}`, { method, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body });
+      return { status: res.status, json: (await res.json()) as { message: string | string[] } };
+    };
+    const cases: [string, string, string?][] = [
+      ['PATCH', `/backups/${backupId}`, '{"pinned":null}'],
+      ['PATCH', `/backups/${backupId}`, '{"tags":null}'],
+      ['PATCH', `/backups/${backupId}`, '{"notes":"a\u0000b"}'],
+      ['PATCH', `/backups/${backupId}`, `{"notes":${'['.repeat(5000)}${']'.repeat(5000)}}`],
+      ['POST', '/backups', `${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`],
+      ['GET', '/backups?offset=9223372036854775808'],
+      ['GET', '/restores?offset=9223372036854775808'],
+      ['GET', '/audit?offset=9223372036854775808'],
+      ['GET', '/audit?action=a%00b'],
+      ['GET', '/backups/%00'],
+    ];
+    for (const [method, path, body] of cases) {
+      const r = await raw(method, path, body);
+      assert.equal(r.status, 400, `${method} ${path} ${body?.slice(0, 40) ?? ''}: ${JSON.stringify(r.json)}`);
+      assert.ok(String(r.json.message).length > 0);
+    }
+    const after = (await server.request('GET', `/backups/${backupId}`, { token: admin })).json;
+    assert.equal(after.pinned, false);
+    assert.deepEqual(after.tags, []);
+  });
+
   it('answers no 5xx, stays up and leaves the user data as it was', { timeout: 240_000 }, async () => {
+    // another instance holds the operation lock: a request valid enough to start a backup, scrub,
+    // import, restore or delete answers 409 after its validation rather than running (bounded time, nothing changed)
+    const key = advisoryLockKey('backup_admin', LockPurpose.Operation);
+    lockHolder = new Client({ connectionString: pg.url('app') });
+    await lockHolder.connect();
+    await lockHolder.query('select pg_advisory_lock($1, $2)', [key.classId, key.objectId]);
     const before = fingerprint(pg, 'app', ['public']);
     const ops = operations(buildPgBackupDocument(server.app));
     assert.ok(ops.length >= 20, `the document lists ${ops.length} operations`);
