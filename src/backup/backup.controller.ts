@@ -16,6 +16,7 @@ import type { Request } from 'express';
 import { Actor } from '../auth/actor.decorator';
 import { AdminApi } from '../auth/admin-api.decorator';
 import { Audited, AuditedWhenDenied } from '../audit/audited.decorator';
+import { ConcurrencyLimited } from '../common/concurrency-limit.interceptor';
 import { ApiBackupNotFound, ApiError, ApiIdParam, ApiLockHeld } from '../openapi/api-error';
 import { BackupImportService } from './backup-import.service';
 import { BackupScrubService } from './backup-scrub.service';
@@ -162,6 +163,8 @@ export class BackupController {
   @ApiIdParam('backup')
   @ApiBackupNotFound()
   @ApiError(409, 'Not completed, no files part, or no intact copy left')
+  @ApiError(429, 'As many downloads as allowed at once are running (BACKUP_MAX_CONCURRENT_DOWNLOADS, maxConcurrentDownloads; 4 by default)')
+  @ConcurrencyLimited('download')
   download(@Param('id', ParseUUIDPipe) id: string, @Query() query: DownloadQuery) {
     return this.backups.download(id, query.part);
   }
@@ -178,6 +181,8 @@ export class BackupController {
   @ApiIdParam('backup')
   @ApiBackupNotFound()
   @ApiError(409, 'The backup is not completed')
+  @ApiError(429, 'As many verifications as allowed at once are running (BACKUP_MAX_CONCURRENT_VERIFIES, maxConcurrentVerifies; 2 by default)')
+  @ConcurrencyLimited('verify')
   verify(@Param('id', ParseUUIDPipe) id: string) {
     return this.backups.verify(id);
   }

@@ -41,6 +41,8 @@ export function serverOptions(env: EnvironmentVariables, databaseUrl: string, fa
     includePaths: env.BACKUP_INCLUDE_PATHS?.split(',').map((p) => p.trim()).filter(Boolean),
     maxUploadBytes: env.BACKUP_UPLOAD_MAX_MB ? env.BACKUP_UPLOAD_MAX_MB * 1024 * 1024 : undefined,
     uploadIdleTimeoutMs: env.BACKUP_UPLOAD_IDLE_TIMEOUT_SECONDS === undefined ? undefined : env.BACKUP_UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
+    maxConcurrentDownloads: env.BACKUP_MAX_CONCURRENT_DOWNLOADS,
+    maxConcurrentVerifies: env.BACKUP_MAX_CONCURRENT_VERIFIES,
     pgBinDir: env.PG_BIN_DIR,
     minFreeBytes: (env.BACKUP_MIN_FREE_MB ?? 100) * 1024 * 1024,
     restoreGraceMs: (env.RESTORE_GRACE_SECONDS ?? 10) * 1000,
