@@ -131,6 +131,12 @@ export interface PgBackupOptions {
   includePaths?: string[];
   /** Largest file `POST /backups/upload` accepts (default 10 GiB). */
   maxUploadBytes?: number;
+  /** An upload that sends nothing for this long is ended, its partial file removed (default 60 s). */
+  uploadIdleTimeoutMs?: number;
+  /** Downloads served at once by this process; 429 beyond (default 4). */
+  maxConcurrentDownloads?: number;
+  /** Full verifications run at once by this process; 429 beyond (default 2). */
+  maxConcurrentVerifies?: number;
   /** Directory holding pg_dump/pg_restore/psql; found automatically when unset. */
   pgBinDir?: string;
   /** A backup is refused when the backup directory has less free space than this. */

@@ -1,6 +1,7 @@
 import { applyDecorators, UseGuards, UseInterceptors, UsePipes, ValidationPipe } from '@nestjs/common';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import { AuditInterceptor } from '../audit/audit.interceptor';
+import { SafeInputPipe } from '../common/safe-input.pipe';
 import { ApiAdminErrors, ApiError } from '../openapi/api-error';
 import { AdminGuard } from './admin.guard';
 import { AdminRateLimitGuard, BackupRateLimitGuard } from './rate-limit.guard';
@@ -13,6 +14,7 @@ export const AdminApi = () =>
   applyDecorators(
     UseGuards(AdminRateLimitGuard, AdminGuard, BackupRateLimitGuard),
     UseInterceptors(AuditInterceptor),
+    UsePipes(new SafeInputPipe()),
     UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true })),
     ApiBearerAuth(),
     ApiAdminErrors(),

@@ -16,6 +16,7 @@ import type { Request } from 'express';
 import { Actor } from '../auth/actor.decorator';
 import { AdminApi } from '../auth/admin-api.decorator';
 import { Audited, AuditedWhenDenied } from '../audit/audited.decorator';
+import { ConcurrencyLimited } from '../common/concurrency-limit.interceptor';
 import { ApiBackupNotFound, ApiError, ApiIdParam, ApiLockHeld } from '../openapi/api-error';
 import { BackupImportService } from './backup-import.service';
 import { BackupScrubService } from './backup-scrub.service';
@@ -109,12 +110,14 @@ export class BackupController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } })
   @ApiCreatedResponse({ type: BackupResponse, description: 'Stored and listed, `completed`' })
-  @ApiError(400, 'Not multipart, no `file` field, a name of another kind, or an empty file')
+  @ApiError(400, 'Not multipart, no `file` field, a name of another kind, an empty file, a truncated form, or the client left')
+  @ApiError(408, 'No data for the idle timeout (BACKUP_UPLOAD_IDLE_TIMEOUT_SECONDS, uploadIdleTimeoutMs; 60 s by default)')
   @ApiLockHeld()
   @ApiError(413, 'Larger than the upload limit (BACKUP_UPLOAD_MAX_MB, maxUploadBytes; 10 GiB by default)')
   @ApiError(422, 'pg_restore cannot read the file as a backup')
+  @ApiError(507, 'The backup directory has less free space than BACKUP_MIN_FREE_MB or the declared size; refused before the body is read')
   upload(@Actor() actor: string, @Req() request: Request) {
-    return this.uploads.upload(actor, request.headers['content-type'], request);
+    return this.uploads.upload(actor, request);
   }
 
   @Post('scrub')
@@ -160,6 +163,8 @@ export class BackupController {
   @ApiIdParam('backup')
   @ApiBackupNotFound()
   @ApiError(409, 'Not completed, no files part, or no intact copy left')
+  @ApiError(429, 'As many downloads as allowed at once are running (BACKUP_MAX_CONCURRENT_DOWNLOADS, maxConcurrentDownloads; 4 by default)')
+  @ConcurrencyLimited('download')
   download(@Param('id', ParseUUIDPipe) id: string, @Query() query: DownloadQuery) {
     return this.backups.download(id, query.part);
   }
@@ -176,6 +181,8 @@ export class BackupController {
   @ApiIdParam('backup')
   @ApiBackupNotFound()
   @ApiError(409, 'The backup is not completed')
+  @ApiError(429, 'As many verifications as allowed at once are running (BACKUP_MAX_CONCURRENT_VERIFIES, maxConcurrentVerifies; 2 by default)')
+  @ConcurrencyLimited('verify')
   verify(@Param('id', ParseUUIDPipe) id: string) {
     return this.backups.verify(id);
   }

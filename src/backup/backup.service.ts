@@ -153,10 +153,14 @@ export class BackupService implements OnModuleInit {
     return report;
   }
 
+  /**
+   * Writes only the edited columns: saving the entity read before would write back whatever the
+   * archiver, a verify or the runner changed in between (`archived`, `archivePath`, `damaged`, …).
+   */
   async update(id: string, dto: UpdateBackupDto): Promise<BackupHistory> {
-    const backup = await this.get(id);
-    Object.assign(backup, whereDefined({ pinned: dto.pinned, notes: dto.notes, tags: dto.tags }));
-    const saved = await this.backups.save(backup);
+    const changes = whereDefined({ pinned: dto.pinned, notes: dto.notes, tags: dto.tags });
+    if (Object.keys(changes).length) await this.backups.update({ id }, changes);
+    const saved = await this.get(id);
     if (saved.status === BackupStatus.Completed) {
       for (const location of this.locations.for(saved)) {
         try {

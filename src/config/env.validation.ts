@@ -69,6 +69,27 @@ export class EnvironmentVariables {
   BACKUP_UPLOAD_MAX_MB?: number;
 
   @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'BACKUP_UPLOAD_IDLE_TIMEOUT_SECONDS must be a whole number' })
+  @Min(1)
+  @Max(86_400)
+  BACKUP_UPLOAD_IDLE_TIMEOUT_SECONDS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'BACKUP_MAX_CONCURRENT_DOWNLOADS must be a whole number' })
+  @Min(1)
+  @Max(1000)
+  BACKUP_MAX_CONCURRENT_DOWNLOADS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'BACKUP_MAX_CONCURRENT_VERIFIES must be a whole number' })
+  @Min(1)
+  @Max(1000)
+  BACKUP_MAX_CONCURRENT_VERIFIES?: number;
+
+  @IsOptional()
   @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'BACKUP_SCHEMA must be a lower-case SQL identifier' })
   BACKUP_SCHEMA?: string;
 

@@ -1,6 +1,7 @@
-import { Controller, Logger, MessageEvent, Sse } from '@nestjs/common';
+import { Controller, Logger, MessageEvent, Req, Sse } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { catchError, defer, distinctUntilChanged, EMPTY, exhaustMap, interval, map, merge, Observable, shareReplay, startWith, timer } from 'rxjs';
+import type { Request } from 'express';
+import { catchError, defer, distinctUntilChanged, EMPTY, exhaustMap, interval, map, merge, Observable, shareReplay, startWith, takeUntil, timer } from 'rxjs';
 import { AdminApi } from '../auth/admin-api.decorator';
 import { AuditedWhenDenied } from '../audit/audited.decorator';
 import { CurrentOperation, LockService } from './lock.service';
@@ -35,11 +36,14 @@ export class OperationEventsController {
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ schema: { type: 'string' }, description: 'An endless text/event-stream' })
-  events(): Observable<MessageEvent> {
-    return merge(
+  events(@Req() request: Request): Observable<MessageEvent> {
+    const stream = merge(
       this.changes.pipe(map((data) => ({ data }))),
       timer(HEARTBEAT_MS, HEARTBEAT_MS).pipe(map(() => ({ comment: 'heartbeat' }) as MessageEvent)),
     );
+    // the guard checked the token once; the stream must not outlive it
+    const expiresAt = tokenExpiry(request.headers.authorization);
+    return expiresAt === null ? stream : stream.pipe(takeUntil(timer(expiresAt)));
   }
 
   /** A failed read (the database away a moment) skips one beat rather than ending the stream. */
@@ -50,6 +54,18 @@ export class OperationEventsController {
         return EMPTY;
       }),
     );
+  }
+}
+
+/** When the (already verified) bearer token expires, from its `exp` claim; null without one. */
+export function tokenExpiry(authorization: string | undefined): Date | null {
+  const payload = authorization?.match(/^Bearer\s+[^.]+\.([^.]+)\./i)?.[1];
+  if (!payload) return null;
+  try {
+    const { exp } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof exp === 'number' && Number.isFinite(exp) ? new Date(exp * 1000) : null;
+  } catch {
+    return null;
   }
 }
 

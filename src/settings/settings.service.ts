@@ -2,6 +2,7 @@ import { BadRequestException, Inject, Injectable, OnModuleInit } from '@nestjs/c
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { DatabaseSignals } from '../database/database-signals';
+import { whereDefined } from '../database/where';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { Compression } from '../pipeline/backup-format';
 import { ScheduleTick, TickKind } from '../automation/schedule-tick.entity';
@@ -91,15 +92,16 @@ export class SettingsService implements OnModuleInit {
 
   async update(actor: string, dto: UpdateConfigDto): Promise<BackupConfig> {
     const row = await this.rows.findOneByOrFail({ id: CONFIG_ROW_ID });
-    const changes = Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined));
-    Object.assign(row, changes, { updatedAt: new Date(), updatedBy: actor });
-    if (dto.retention) row.retention = { ...dto.retention };
-    if (row.schedule && row.intervalMinutes) {
+    const changes: Partial<BackupConfigRow> = { ...whereDefined(dto), updatedAt: new Date(), updatedBy: actor };
+    if (dto.retention) changes.retention = { ...dto.retention };
+    const next = { ...row, ...changes };
+    if (next.schedule && next.intervalMinutes) {
       throw new BadRequestException('set either schedule (cron) or intervalMinutes, not both; send null to clear the other');
     }
-    const saved = await this.rows.save(row);
+    // only the changed columns: saving the row read above would write back a lastScrubAt recorded meanwhile
+    await this.rows.update({ id: CONFIG_ROW_ID }, changes as Parameters<Repository<BackupConfigRow>['update']>[1]);
     await this.signals.send({ kind: 'config' });
-    return this.present(saved);
+    return this.present(await this.rows.findOneByOrFail({ id: CONFIG_ROW_ID }));
   }
 
   /** Records a finished scrub (read by every instance to decide when the next is due). */

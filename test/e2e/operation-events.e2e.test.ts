@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
-import { admin, startApp, TestApp } from '../support/app';
+import { admin, startApp, TEST_SECRET, TestApp } from '../support/app';
+import { hs256 } from '../support/tokens';
 import { startPostgres, TestPostgres } from '../support/postgres';
 
 interface OperationEvent {
@@ -62,6 +63,16 @@ describe('GET /operations/current/events (server-sent events)', () => {
   after(async () => {
     await server?.close();
     pg?.stop();
+  });
+
+  it('ends the stream when the token expires', async () => {
+    const token = hs256({ sub: 'brief', roles: ['admin'] }, TEST_SECRET, { expiresIn: 2 });
+    const events = await openEvents(url, token);
+    assert.equal(events.response.status, 200);
+    assert.equal((await events.next()).locked, false);
+    // no change comes; the stream ends once exp has passed (well before the 15 s heartbeat)
+    await assert.rejects(events.next(8000), /the event stream ended/);
+    events.close();
   });
 
   it('answers 401 without a token, like every admin route', async () => {

@@ -303,3 +303,39 @@ describe('BackupService.download', () => {
     assert.equal(h.storage.openRead.mock.callCount(), 0);
   });
 });
+
+describe('BackupService.update', () => {
+  it('never writes back what the archiver changed between its read and its write', async () => {
+    const h = harness();
+    const backup = storedBackup('44444444-aaaa-4000-8000-000000000000', BackupStatus.Completed);
+    h.backups.seed(backup);
+    // the archiver moves the file into a ZIP right after the first read of the row
+    const read = h.backups.findOneBy;
+    let archivedBehindTheBack = false;
+    const findOneBy = mock.fn(async (where: Partial<BackupHistory>) => {
+      const row = await read(where);
+      if (!archivedBehindTheBack) {
+        archivedBehindTheBack = true;
+        await h.backups.update({ id: backup.id }, { archived: true, archivePath: 'archived/2025-06-01.zip' });
+      }
+      return row;
+    });
+    Object.assign(h.backups, { findOneBy });
+
+    const updated = await h.service.update(backup.id, { notes: 'before the upgrade', pinned: true });
+
+    assert.ok(archivedBehindTheBack);
+    assert.equal(h.backups.rows[0].archived, true, 'archived survives the PATCH');
+    assert.equal(h.backups.rows[0].archivePath, 'archived/2025-06-01.zip');
+    assert.equal(h.backups.rows[0].notes, 'before the upgrade');
+    assert.equal(h.backups.rows[0].pinned, true);
+    assert.equal(updated.notes, 'before the upgrade');
+    assert.equal(h.backups.save.mock.callCount(), 0, 'no whole-entity save');
+  });
+
+  it('answers 404 for an unknown backup and writes nothing', async () => {
+    const h = harness();
+    await assert.rejects(h.service.update('55555555-aaaa-4000-8000-000000000000', { pinned: true }), BackupNotFoundException);
+    assert.equal(h.backups.rows.length, 0);
+  });
+});

@@ -75,3 +75,51 @@ describe('UpdateConfigDto null', () => {
     }
   });
 });
+
+describe('SettingsService.update', () => {
+  it('never writes back a lastScrubAt recorded between its read and its write', async () => {
+    const scrubbedAt = new Date('2026-01-02T03:04:05Z');
+    const stored: BackupConfigRow = {
+      id: 1,
+      enabled: false,
+      schedule: null,
+      intervalMinutes: null,
+      timezone: null,
+      drillSchedule: null,
+      retention: { keepLast: 7, maxAgeDays: 0, daily: 0, weekly: 0, monthly: 0 },
+      archiveAfterDays: null,
+      compression: 'zstd',
+      verifyAfterCreate: false,
+      scrubIntervalHours: 24,
+      lastScrubAt: null,
+      updatedAt: new Date(0),
+      updatedBy: null,
+    } as BackupConfigRow;
+    let reads = 0;
+    const rows = {
+      findOneByOrFail: mock.fn(async () => {
+        const copy = { ...stored };
+        if (reads++ === 0) stored.lastScrubAt = scrubbedAt; // a scrub finishes right after the read
+        return copy;
+      }),
+      save: mock.fn(async (row: BackupConfigRow) => Object.assign(stored, row)),
+      update: mock.fn(async (_where: unknown, changes: Partial<BackupConfigRow>) => Object.assign(stored, changes)),
+    };
+    const ticks = { findOne: mock.fn(async () => null) };
+    const signals = { send: mock.fn(async () => undefined) };
+    const service = new SettingsService(
+      rows as unknown as Repository<BackupConfigRow>,
+      ticks as unknown as Repository<ScheduleTick>,
+      {} as PgBackupOptions,
+      signals as unknown as DatabaseSignals,
+    );
+
+    const config = await service.update('alice', plainToInstance(UpdateConfigDto, { schedule: '0 3 * * *' }));
+
+    assert.equal(stored.lastScrubAt, scrubbedAt, 'the scrub record survives');
+    assert.equal(stored.schedule, '0 3 * * *');
+    assert.equal(stored.updatedBy, 'alice');
+    assert.equal(config.lastScrubAt, scrubbedAt);
+    assert.equal(rows.save.mock.callCount(), 0, 'no whole-row save');
+  });
+});

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsPresentOrOmitted } from '../../common/dto/present-or-omitted';
 
 export class CreateBackupDto {
   @ApiPropertyOptional({ maxLength: 2000 })
@@ -9,7 +10,7 @@ export class CreateBackupDto {
   notes?: string;
 
   @ApiPropertyOptional({ type: 'array', maxItems: 20, items: { type: 'string', maxLength: 64, pattern: '^[\\w.:-]+$' } })
-  @IsOptional()
+  @IsPresentOrOmitted()
   @IsArray()
   @ArrayMaxSize(20)
   @IsString({ each: true })

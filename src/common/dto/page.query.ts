@@ -12,10 +12,11 @@ export class PageQuery {
   @Max(200)
   limit = 50;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0, description: 'Entries to skip, newest first' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0, description: 'Entries to skip, newest first' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   offset = 0;
 }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Equals, IsBoolean, IsOptional, Matches } from 'class-validator';
+import { Equals, IsBoolean, Matches } from 'class-validator';
+import { IsPresentOrOmitted } from '../../common/dto/present-or-omitted';
 
 export class RestoreBackupDto {
   /** Must be `true`: a restore replaces the database's content. */
@@ -9,19 +10,19 @@ export class RestoreBackupDto {
 
   /** Also put the files part (BACKUP_INCLUDE_PATHS) back, after the database. */
   @ApiPropertyOptional({ default: false, description: 'Also put the files part (BACKUP_INCLUDE_PATHS) back, after the database' })
-  @IsOptional()
+  @IsPresentOrOmitted()
   @IsBoolean()
   files?: boolean;
 
   /** Back up the current content first (default true). false skips it: only when you have another way back. */
   @ApiPropertyOptional({ default: true, description: 'Back up the current content first; `false` skips it (only when you have another way back)' })
-  @IsOptional()
+  @IsPresentOrOmitted()
   @IsBoolean()
   safetyBackup?: boolean;
 
   /** Where the files go: an absolute directory; default `/` (back into place). */
   @ApiPropertyOptional({ pattern: '^/', default: '/', description: 'Where the files go: an absolute directory; `/` puts them back into place' })
-  @IsOptional()
+  @IsPresentOrOmitted()
   @Matches(/^\//, { message: 'filesTarget must be an absolute path' })
   filesTarget?: string;
 }
