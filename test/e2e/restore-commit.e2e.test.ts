@@ -72,8 +72,8 @@ describe('a restore past its point of no return', () => {
    */
   async function restoreHeldAtCommit(server: ServerProcess): Promise<{ restoreId: string; marker: { end(): Promise<void> } }> {
     pg.psql(`insert into items (name) values ('made after the backup')`, 'shop');
-    // the wipe waits for this lock until the marker row below is in place
-    const table = await holding(pg.url('shop'), 'LOCK TABLE items IN ACCESS EXCLUSIVE MODE');
+    // the wipe (it renames schema public) waits for this grant's transaction until the marker row below is in place
+    const table = await holding(pg.url('shop'), 'GRANT USAGE ON SCHEMA public TO PUBLIC');
     const started = await api(server.base, 'POST', `/backups/${backupId}/restore`, { confirm: true, safetyBackup: false });
     assert.equal(started.status, 202);
     const restoreId: string = started.json.id;
@@ -109,11 +109,12 @@ describe('a restore past its point of no return', () => {
   it('after a SIGKILL before its COMMIT, the next start records failed: rolled back', async () => {
     const server = await startServerProcess(env);
     pg.psql(`insert into items (name) values ('made after the backup')`, 'shop');
-    const table = await holding(pg.url('shop'), 'LOCK TABLE items IN ACCESS EXCLUSIVE MODE');
+    // the wipe renames schema public: an open transaction that updated its catalog row (a grant) makes it wait
+    const table = await holding(pg.url('shop'), 'GRANT USAGE ON SCHEMA public TO PUBLIC');
     const started = await api(server.base, 'POST', `/backups/${backupId}/restore`, { confirm: true, safetyBackup: false });
     assert.equal(started.status, 202);
     const restoreId: string = started.json.id;
-    await until(() => sessionOf(restoreId, `wait_event_type = 'Lock'`) === '1', 'the wipe waiting for the table', { timeoutMs: 30_000, pollMs: 50 });
+    await until(() => sessionOf(restoreId, `wait_event_type = 'Lock'`) === '1', 'the wipe waiting for schema public', { timeoutMs: 30_000, pollMs: 50 });
     server.kill('SIGKILL');
     await server.exited();
     await table.end();
@@ -159,12 +160,13 @@ describe('a cancelled restore', () => {
 
   after(() => pg?.stop());
 
-  it('leaves no session of its own behind, holding locks on the tables it was wiping', async () => {
+  it('leaves no session of its own behind, still waiting in the wipe', async () => {
     const server = await startApp(pg.url('shop'), { restoreGraceMs: 600_000 });
     try {
       const backup = await server.createBackup();
       assert.equal(backup.status, 'completed');
-      const table = await holding(pg.url('shop'), 'LOCK TABLE items IN ACCESS EXCLUSIVE MODE');
+      // the wipe renames schema public: an open transaction that updated its catalog row (a grant) makes it wait
+      const table = await holding(pg.url('shop'), 'GRANT USAGE ON SCHEMA public TO PUBLIC');
       let restoreId: string;
       try {
         const started = await server.request('POST', `/backups/${backup.id}/restore`, { token: admin, body: { confirm: true, safetyBackup: false } });
@@ -172,11 +174,11 @@ describe('a cancelled restore', () => {
         restoreId = started.json.id;
         const waiting = () =>
           pg.psql(`select count(*) from pg_stat_activity where application_name = 'nestjs-pg-backup:restore:${restoreId}' and wait_event_type = 'Lock'`, 'shop');
-        await until(() => waiting() === '1', 'the wipe waiting for the table', { timeoutMs: 30_000, pollMs: 50 });
+        await until(() => waiting() === '1', 'the wipe waiting for schema public', { timeoutMs: 30_000, pollMs: 50 });
         const cancel = await server.request('POST', '/operations/current/cancel', { token: admin });
         assert.equal(cancel.status, 200, cancel.text);
         assert.equal(cancel.json.stopped, true);
-        // still holding the table: a session left waiting would be there now
+        // still holding schema public's row: a session left waiting would be there now
         const sessions = () => pg.psql(`select count(*) from pg_stat_activity where application_name = 'nestjs-pg-backup:restore:${restoreId}'`, 'shop');
         await until(() => sessions() === '0', 'the restore session to end', { timeoutMs: 10_000, pollMs: 50 });
       } finally {
