@@ -4,7 +4,7 @@ import { createHash, Hash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { Repository } from 'typeorm';
+import { QueryDeepPartialEntity, Repository } from 'typeorm';
 import { InsufficientStorageException, OperationCancelledError } from '../common/exceptions';
 import { untilAborted } from '../common/until-aborted';
 import { APPLICATION_NAME } from '../database/data-source';
@@ -159,13 +159,16 @@ export class BackupRunner {
         backup.verifiedAt = new Date();
       }
       backup.copies = [...(await this.replicate(backup, finalPath, operation.signal)), ...(await this.uploadToS3(backup, finalPath, operation.signal))];
+      // notes, tags and the pin are the admin's (PATCH) while the backup runs: the manifest takes them from the row
+      const edited = await this.backups.findOneBy({ id: backup.id });
+      if (edited) Object.assign(backup, { notes: edited.notes, tags: edited.tags, pinned: edited.pinned });
       const manifest = manifestText(backup, this.options.manifestHmacKey);
       for (const copy of [{ storage: 'local', location: finalPath, state: 'ok' }, ...backup.copies]) {
         if (copy.state !== 'ok') continue;
         if (copy.storage === 's3') await this.s3.writeText(backup.filename + MANIFEST_SUFFIX, manifest);
         else await this.storage.writeFileAtomically(copy.location + MANIFEST_SUFFIX, manifest);
       }
-      const saved = await this.backups.save(backup);
+      const saved = await this.record(backup, ['status', 'sizeBytes', 'sha256', 'finishedAt', 'durationMs', 'metadata', 'files', 'verifiedAt', 'copies']);
       this.events.emit('backup.completed', { backup: saved });
       return saved;
     } catch (error) {
@@ -199,13 +202,20 @@ export class BackupRunner {
         finishedAt,
         durationMs: finishedAt.getTime() - backup.createdAt.getTime(),
       });
-      const saved = await this.backups.save(backup).catch((saveError: Error) => {
+      const saved = await this.record(backup, ['status', 'sha256', 'sizeBytes', 'files', 'error', 'finishedAt', 'durationMs']).catch((saveError: Error) => {
         this.logger.error(`backup ${backup.id}: failure not recorded: ${saveError.message}`);
         return backup;
       });
       this.events.emit('backup.failed', { backup: saved });
       return saved;
     }
+  }
+
+  /** Writes the runner's own columns only, never a stale copy of what a PATCH changed meanwhile; returns the row as stored. */
+  private async record(backup: BackupHistory, columns: (keyof BackupHistory)[]): Promise<BackupHistory> {
+    const outcome = Object.fromEntries(columns.map((column) => [column, backup[column]])) as QueryDeepPartialEntity<BackupHistory>;
+    await this.backups.update({ id: backup.id }, outcome);
+    return (await this.backups.findOneBy({ id: backup.id })) ?? backup;
   }
 
   /**

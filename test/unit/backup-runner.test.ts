@@ -70,7 +70,8 @@ type Harness = ReturnType<typeof harness>;
 
 function harness(setup: { failWrites?: Error; child?: FakeChild; stages?: PipelineStage[]; s3?: Partial<S3Repository> } = {}) {
   const log: string[] = [];
-  const backups = new FakeRepository<BackupHistory>('id');
+  // the row POST /backups inserted before the runner starts
+  const backups = new FakeRepository<BackupHistory>('id').seed(runningRow());
   const partial = fakePartial(PARTIAL_PATH, log, setup.failWrites);
   const child = setup.child ?? fakeChild({ name: 'pg_dump' });
   const snapshotClose = mock.fn(async () => undefined);
@@ -142,7 +143,7 @@ function assertFailed(h: Harness, row: BackupHistory): void {
   assert.equal(row.sha256, null);
   assert.equal(row.sizeBytes, 0);
   assert.ok(row.finishedAt instanceof Date, 'finishedAt set');
-  assert.equal(h.backups.save.mock.callCount(), 1, 'the failure is recorded once');
+  assert.equal(h.backups.update.mock.callCount(), 1, 'the failure is recorded once');
   assert.equal(h.backups.rows[0].status, BackupStatus.Failed, 'the saved row says failed');
   assert.equal(h.backups.rows[0].error, row.error);
 }
@@ -218,6 +219,21 @@ describe('BackupRunner.run', { timeout: 10_000 }, () => {
     assert.deepEqual(h.log, ['spawn', 'commit', 'rename', 'manifest'], 'fsync before rename, manifest after');
     assert.equal(h.partial.discard.mock.callCount(), 0);
     assert.equal(h.backups.rows[0].status, BackupStatus.Completed);
+  });
+
+  it('keeps the notes, tags and pin a PATCH set while it ran, in the row and in the manifest', async () => {
+    dump(h.child, [Buffer.from('PGDMP whole dump')]);
+    // the admin edits the running backup while pg_dump writes
+    Object.assign(h.backups.rows[0], { notes: 'before the migration', tags: ['keep'], pinned: true });
+
+    const row = await h.runner.run(runningRow(), context, operation().handle);
+
+    assert.equal(row.status, BackupStatus.Completed, row.error ?? '');
+    assert.equal(h.backups.save.mock.callCount(), 0, 'no stale entity written back');
+    assert.deepEqual([h.backups.rows[0].notes, h.backups.rows[0].tags, h.backups.rows[0].pinned], ['before the migration', ['keep'], true]);
+    assert.equal(h.backups.rows[0].status, BackupStatus.Completed);
+    const manifest = JSON.parse(h.storage.writeFileAtomically.mock.calls[0].arguments[1]) as BackupHistory;
+    assert.deepEqual([manifest.notes, manifest.tags, manifest.pinned], ['before the migration', ['keep'], true]);
   });
 
   it('marks the backup failed with the stderr tail when pg_dump exits non-zero, and discards the partial file', async () => {
@@ -315,7 +331,7 @@ describe('BackupRunner.run', { timeout: 10_000 }, () => {
 
   it('returns the failed row even when recording the failure fails', async () => {
     dump(h.child, [], 1, 'pg_dump: error: connection refused');
-    h.backups.save.mock.mockImplementation(async () => {
+    h.backups.update.mock.mockImplementation(async () => {
       throw new Error('connection terminated');
     });
 
@@ -393,7 +409,7 @@ describe('BackupRunner.run through encoder stages', { timeout: 10_000 }, () => {
     const running = h.runner.run(runningRow(), context, operation().handle);
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(h.partial.commit.mock.callCount(), 0, 'not committed while the stage may still fail');
-    assert.equal(h.backups.save.mock.callCount(), 0);
+    assert.equal(h.backups.update.mock.callCount(), 0);
 
     stage.settle();
     const row = await within(running, 2000, 'the backup to finish');
