@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { Client } from 'pg';
 import { admin, startApp, TestApp } from '../support/app';
 import { sleep } from '../support/net';
 import { startPostgres, TestPostgres } from '../support/postgres';
-
-/**
- * A session holding an ACCESS EXCLUSIVE lock on a table makes pg_dump (and a restore's wipe)
- * wait: an operation that runs until it is cancelled.
- */
-async function blockTable(url: string, table: string): Promise<Client> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  await client.query('BEGIN');
-  await client.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
-  return client;
-}
+import { blockTable } from '../support/open-transaction';
 
 describe('cancelling the running operation', () => {
   let pg: TestPostgres;

@@ -1,22 +1,11 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { Client } from 'pg';
 import { admin, startApp, TestApp } from '../support/app';
 import { fingerprint } from '../support/fingerprint';
 import { until } from '../support/net';
 import { startPostgres, TestPostgres } from '../support/postgres';
-
-/** A session that took ACCESS EXCLUSIVE on `table` and sits idle in its transaction. */
-async function holdTable(url: string, table: string): Promise<{ client: Client; pid: number }> {
-  const client = new Client({ connectionString: url, application_name: 'stuck-migration' });
-  client.on('error', () => undefined);
-  await client.connect();
-  await client.query('BEGIN');
-  await client.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
-  const { rows } = await client.query('SELECT pg_backend_pid() AS pid');
-  return { client, pid: rows[0].pid };
-}
+import { blockTable } from '../support/open-transaction';
 
 describe('a backup behind a held table lock', () => {
   let pg: TestPostgres;
@@ -38,7 +27,7 @@ describe('a backup behind a held table lock', () => {
   const ourSessions = () => pg.psql(`select count(*) from pg_stat_activity where application_name ~ '^nestjs-pg-backup:(dump|snapshot)'`, 'shop');
 
   it('fails within the bound, naming the blocking session, frees the lock; succeeds once the blocker commits', async () => {
-    const blocker = await holdTable(pg.url('shop'), 'items');
+    const blocker = await blockTable(pg.url('shop'), 'items', 'stuck-migration');
     try {
       const started = Date.now();
       const r = await server.request('POST', '/backups', { token: admin, body: {} });
@@ -65,7 +54,7 @@ describe('a backup behind a held table lock', () => {
     const backup = await server.createBackup();
     pg.psql(`insert into items (name) values ('after the backup')`, 'shop');
     const before = fingerprint(pg, 'shop', ['public']);
-    const blocker = await holdTable(pg.url('shop'), 'items');
+    const blocker = await blockTable(pg.url('shop'), 'items', 'stuck-migration');
     try {
       const r = await server.request('POST', `/backups/${backup.id}/restore`, { token: admin, body: { confirm: true } });
       assert.equal(r.status, 202, r.text);

@@ -3,11 +3,11 @@ import { copyFileSync, mkdtempSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from 'pg';
 import { admin, startApp, TEST_SECRET } from '../support/app';
 import { freePort, until } from '../support/net';
 import { startPostgres, TestPostgres } from '../support/postgres';
 import { ServerProcess, startServerProcess } from '../support/server-process';
+import { openTransaction } from '../support/open-transaction';
 
 async function api(base: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${base}${path}`, {
@@ -16,20 +16,6 @@ async function api(base: string, method: string, path: string, body?: unknown) {
     body: body ? JSON.stringify(body) : undefined,
   });
   return { status: res.status, json: (await res.json().catch(() => undefined)) as any };
-}
-
-/** A transaction of the test's own, holding whatever `sql` locks until `end()`. */
-async function holding(url: string, sql: string, params: unknown[] = []): Promise<{ end(): Promise<void> }> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  await client.query('BEGIN');
-  await client.query(sql, params);
-  return {
-    end: async () => {
-      await client.query('ROLLBACK');
-      await client.end();
-    },
-  };
 }
 
 describe('a restore past its point of no return', () => {
@@ -73,11 +59,11 @@ describe('a restore past its point of no return', () => {
   async function restoreHeldAtCommit(server: ServerProcess): Promise<{ restoreId: string; marker: { end(): Promise<void> } }> {
     pg.psql(`insert into items (name) values ('made after the backup')`, 'shop');
     // the wipe (it renames schema public) waits for this grant's transaction until the marker row below is in place
-    const table = await holding(pg.url('shop'), 'GRANT USAGE ON SCHEMA public TO PUBLIC');
+    const table = await openTransaction(pg.url('shop'), 'GRANT USAGE ON SCHEMA public TO PUBLIC');
     const started = await api(server.base, 'POST', `/backups/${backupId}/restore`, { confirm: true, safetyBackup: false });
     assert.equal(started.status, 202);
     const restoreId: string = started.json.id;
-    const marker = await holding(pg.url('shop'), 'INSERT INTO backup_admin.restore_commit (restore_id) VALUES ($1)', [restoreId]);
+    const marker = await openTransaction(pg.url('shop'), 'INSERT INTO backup_admin.restore_commit (restore_id) VALUES ($1)', { params: [restoreId] });
     await table.end();
     await until(() => sessionOf(restoreId, `wait_event_type = 'Lock' and query like '%restore_commit%'`) === '1', 'the restore waiting at its marker', { timeoutMs: 60_000, pollMs: 50 });
     assert.equal(pg.psql(`select irrevocable from backup_admin.operation_lock`, 'shop'), 't', 'past the point of no return');
@@ -110,7 +96,7 @@ describe('a restore past its point of no return', () => {
     const server = await startServerProcess(env);
     pg.psql(`insert into items (name) values ('made after the backup')`, 'shop');
     // the wipe renames schema public: an open transaction that updated its catalog row (a grant) makes it wait
-    const table = await holding(pg.url('shop'), 'GRANT USAGE ON SCHEMA public TO PUBLIC');
+    const table = await openTransaction(pg.url('shop'), 'GRANT USAGE ON SCHEMA public TO PUBLIC');
     const started = await api(server.base, 'POST', `/backups/${backupId}/restore`, { confirm: true, safetyBackup: false });
     assert.equal(started.status, 202);
     const restoreId: string = started.json.id;
@@ -166,7 +152,7 @@ describe('a cancelled restore', () => {
       const backup = await server.createBackup();
       assert.equal(backup.status, 'completed');
       // the wipe renames schema public: an open transaction that updated its catalog row (a grant) makes it wait
-      const table = await holding(pg.url('shop'), 'GRANT USAGE ON SCHEMA public TO PUBLIC');
+      const table = await openTransaction(pg.url('shop'), 'GRANT USAGE ON SCHEMA public TO PUBLIC');
       let restoreId: string;
       try {
         const started = await server.request('POST', `/backups/${backup.id}/restore`, { token: admin, body: { confirm: true, safetyBackup: false } });
@@ -216,7 +202,7 @@ describe('a backup file swapped after the integrity check', () => {
       pg.psql(`insert into items (name) values ('in neither backup')`, 'shop');
 
       // the safety backup waits for this lock: the integrity check is done, the restore's decoding not started
-      const table = await holding(pg.url('shop'), 'LOCK TABLE items IN ACCESS EXCLUSIVE MODE');
+      const table = await openTransaction(pg.url('shop'), 'LOCK TABLE items IN ACCESS EXCLUSIVE MODE');
       let restoreId: string;
       try {
         const started = await server.request('POST', `/backups/${first.id}/restore`, { token: admin, body: { confirm: true } });

@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client } from 'pg';
 import { admin, startApp, TestApp } from '../support/app';
 import { until } from '../support/net';
 import { startPostgres, TestPostgres } from '../support/postgres';
-
-/** Holds an ACCESS EXCLUSIVE lock on `table`: a dump or a restore's wipe waits on it until the client ends. */
-async function blockTable(url: string, table: string): Promise<Client> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  await client.query('BEGIN');
-  await client.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
-  return client;
-}
+import { blockTable } from '../support/open-transaction';
 
 /**
  * A DBA's `ALTER ROLE … SET` applies to every session of the module's role: the module's own

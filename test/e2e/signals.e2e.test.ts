@@ -4,20 +4,13 @@ import { Client } from 'pg';
 import { admin, startApp, TestApp } from '../support/app';
 import { until } from '../support/net';
 import { startPostgres, TestPostgres } from '../support/postgres';
+import { blockTable } from '../support/open-transaction';
 
 const CHANNEL = 'pg_backup.backup_admin';
 
 async function connect(url: string): Promise<Client> {
   const client = new Client({ connectionString: url });
   await client.connect();
-  return client;
-}
-
-/** Holds an ACCESS EXCLUSIVE lock on `table`: a backup waits on it until the client ends. */
-async function blockTable(url: string, table: string): Promise<Client> {
-  const client = await connect(url);
-  await client.query('BEGIN');
-  await client.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
   return client;
 }
 
