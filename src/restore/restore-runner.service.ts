@@ -172,7 +172,14 @@ export class RestoreRunner {
    */
   async checkLockCapacity(backup: BackupHistory, source: BackupSource): Promise<void> {
     const capacity = await this.database.lockCapacity();
-    const creates = await this.tocLocks(backup, source);
+    let creates: number;
+    try {
+      creates = await this.tocLocks(backup, source);
+    } catch (error) {
+      // a table of contents that cannot be read is the restore's to report, with its real cause, and it rolls back
+      this.logger.warn(`no lock estimate for backup ${backup.id}: ${(error as Error).message}`);
+      return;
+    }
     const needed = creates + (await this.database.wipeLockCount(this.options.schema)) + CATALOG_LOCKS;
     if (needed <= capacity.estimated) return;
     throw new BackupNotRestorableException(

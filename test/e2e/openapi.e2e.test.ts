@@ -193,7 +193,7 @@ describe('OpenAPI document', () => {
         assert.ok(statuses.includes('401') && statuses.includes('403'), `${route}: 401 and 403`);
       }
     }
-    assert.equal(operations(doc).find((o) => o.route === 'GET /health/ready')!.op.security, undefined, 'health is public');
+    assert.deepEqual(operations(doc).find((o) => o.route === 'GET /health/ready')!.op.security, [], 'health is public: security []');
     assert.deepEqual(doc.components.schemas.ApiErrorResponse.required, ['statusCode', 'message']);
   });
 
