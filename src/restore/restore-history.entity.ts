@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { RestoreScope, RestoreTargetChoice } from './restore-request';
 
 export enum RestoreStatus {
   Running = 'running',
@@ -11,6 +12,13 @@ export interface RestoreDetail {
   terminatedPids?: number[];
   /** With `files: true`: where the files went, how many were written, which entries were skipped. */
   files?: { target: string; restored: number; skipped: string[] };
+  /** What was asked for: the objects (none: the whole database) and where they went (none: over the live ones). */
+  scope?: RestoreScope;
+  target?: RestoreTargetChoice;
+  /** Rows per restored table (`schema.table`) just before the restore and just after it. */
+  rowCounts?: { before: Record<string, number | null>; after: Record<string, number | null> };
+  /** Roles the backup needed that the cluster lacked: created (login roles among them need a password set), or left out (`skip`). */
+  roles?: { created: string[]; needPassword: string[]; skipped: string[] };
 }
 
 @Entity({ name: 'restore_history' })

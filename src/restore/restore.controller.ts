@@ -1,11 +1,11 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor } from '../auth/actor.decorator';
 import { AdminApi } from '../auth/admin-api.decorator';
 import { Audited, AuditedWhenDenied } from '../audit/audited.decorator';
 import { ApiBackupNotFound, ApiError, ApiIdParam, ApiLockHeld } from '../openapi/api-error';
 import { ListRestoresQuery } from './dto/list-restores.query';
-import { RestoreBackupDto } from './dto/restore-backup.dto';
+import { RestoreBackupDto, toRestoreRequest } from './dto/restore-backup.dto';
 import { DrillStartedResponse, RestorePageResponse, RestoreResponse } from './dto/restore.response';
 import { DrillService } from './drill.service';
 import { RestoreService } from './restore.service';
@@ -33,7 +33,8 @@ export class RestoreController {
   @ApiLockHeld()
   @ApiError(422, 'The backup is not completed, not intact, or has no intact files part (with `files: true`); nothing was changed')
   restore(@Actor() actor: string, @Param('id', ParseUUIDPipe) id: string, @Body() dto: RestoreBackupDto) {
-    return this.restores.start(actor, id, { files: dto.files ?? false, filesTarget: dto.filesTarget, safetyBackup: dto.safetyBackup });
+    if (dto.dryRun) throw new BadRequestException('dryRun is not available yet');
+    return this.restores.start(actor, id, toRestoreRequest(dto));
   }
 
   @Post('backups/:id/drill')

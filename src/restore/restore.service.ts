@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { BadRequestException, BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
@@ -19,13 +19,8 @@ import { ListRestoresQuery } from './dto/list-restores.query';
 import { FilesRestoreService } from './files-restore.service';
 import { RestoreDetail, RestoreHistory, RestoreStatus } from './restore-history.entity';
 import { RestoreRunner } from './restore-runner.service';
+import { isPartial, RestoreRequest } from './restore-request';
 
-export interface RestoreOptions {
-  files: boolean;
-  filesTarget?: string;
-  /** Back up the current content first (default true); off only when the caller has its own way back. */
-  safetyBackup?: boolean;
-}
 
 @Injectable()
 export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
@@ -52,7 +47,10 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
    * Takes the lock, refuses (422) a backup that is not completed and intact, and runs the
    * safety backup and the restore in the background (202).
    */
-  async start(actor: string, backupId: string, options: RestoreOptions = { files: false }): Promise<RestoreHistory> {
+  async start(actor: string, backupId: string, options: RestoreRequest = { files: false }): Promise<RestoreHistory> {
+    if (isPartial(options.scope) || options.target || options.roles) {
+      throw new BadRequestException('tables, schemas, target and roles are not available yet');
+    }
     const backup = await this.backups.get(backupId);
     if (backup.status !== BackupStatus.Completed) {
       throw new BackupNotRestorableException(`backup ${backupId} is ${backup.status}; only a completed backup can be restored`);
@@ -113,7 +111,7 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
     await Promise.all(this.committing.keys());
   }
 
-  private async run(restore: RestoreHistory, backup: BackupHistory, source: BackupSource, operation: HeldOperation, options: RestoreOptions): Promise<void> {
+  private async run(restore: RestoreHistory, backup: BackupHistory, source: BackupSource, operation: HeldOperation, options: RestoreRequest): Promise<void> {
     let recorded!: () => void;
     const done = new Promise<void>((resolve) => (recorded = resolve));
     const handle: OperationHandle = {
@@ -141,7 +139,7 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
     source: BackupSource,
     operation: HeldOperation,
     handle: OperationHandle,
-    options: RestoreOptions,
+    options: RestoreRequest,
   ): Promise<void> {
     try {
       if (options.safetyBackup !== false) await this.safetyBackup(restore, backup, operation);
