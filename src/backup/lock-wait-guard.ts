@@ -1,3 +1,4 @@
+import { BlockerPoller } from '../database/blocker-poller';
 import { DatabaseInfoRepository, LockBlocker } from '../database/database-info.repository';
 
 const POLL_MS = 250;
@@ -12,46 +13,37 @@ export class LockWaitTimeoutError extends Error {}
  */
 export class LockWaitGuard {
   readonly exceeded: Promise<never>;
-  private readonly timer: NodeJS.Timeout;
+  private readonly poller: BlockerPoller;
   private fail!: (error: LockWaitTimeoutError) => void;
   private waitingSince: number | undefined;
-  private polling = false;
 
-  constructor(
-    private readonly database: DatabaseInfoRepository,
-    private readonly applicationNames: string[],
-    private readonly timeoutMs: number,
-  ) {
+  constructor(database: DatabaseInfoRepository, applicationNames: string[], timeoutMs: number) {
     this.exceeded = new Promise<never>((_resolve, reject) => (this.fail = reject));
     this.exceeded.catch(() => undefined); // raced by the caller while it still waits
-    this.timer = setInterval(() => void this.poll(), POLL_MS);
+    this.poller = new BlockerPoller(
+      database,
+      applicationNames,
+      POLL_MS,
+      (found, now) => {
+        // a session queued ahead of ours is not the cause: it waits too (often for pg_dump itself)
+        const blockers = found.filter((b) => !b.waiting);
+        if (!blockers.length) {
+          this.waitingSince = undefined;
+          return;
+        }
+        this.waitingSince ??= now;
+        if (now - this.waitingSince >= timeoutMs) {
+          this.stop();
+          this.fail(new LockWaitTimeoutError(`waited more than ${seconds(timeoutMs)} for a table lock held by ${blockers.map(describe).join(', ')}`));
+        }
+      },
+      // the next poll tries again; pg_dump's own --lock-wait-timeout is the backstop
+      () => undefined,
+    );
   }
 
   stop(): void {
-    clearInterval(this.timer);
-  }
-
-  private async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      // a session queued ahead of ours is not the cause: it waits too (often for pg_dump itself)
-      const blockers = (await this.database.blockersOf(...this.applicationNames)).filter((b) => !b.waiting);
-      const now = Date.now();
-      if (!blockers.length) {
-        this.waitingSince = undefined;
-        return;
-      }
-      this.waitingSince ??= now;
-      if (now - this.waitingSince >= this.timeoutMs) {
-        this.stop();
-        this.fail(new LockWaitTimeoutError(`waited more than ${seconds(this.timeoutMs)} for a table lock held by ${blockers.map(describe).join(', ')}`));
-      }
-    } catch {
-      // the next poll tries again; pg_dump's own --lock-wait-timeout is the backstop
-    } finally {
-      this.polling = false;
-    }
+    this.poller.stop();
   }
 }
 

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { DatabaseInfoRepository } from '../database/database-info.repository';
+import { BlockerPoller } from '../database/blocker-poller';
+import { DatabaseInfoRepository, LockBlocker } from '../database/database-info.repository';
 
 const POLL_MS = 500;
 
@@ -10,44 +11,39 @@ const POLL_MS = 500;
 export class BlockerWatchdog {
   private readonly logger = new Logger(BlockerWatchdog.name);
   private readonly firstSeen = new Map<number, number>();
-  private readonly timer: NodeJS.Timeout;
-  private polling = false;
+  private readonly poller: BlockerPoller;
   readonly terminated: number[] = [];
 
   constructor(
     private readonly database: DatabaseInfoRepository,
-    private readonly applicationName: string,
+    applicationName: string,
     private readonly graceMs: number,
   ) {
-    this.timer = setInterval(() => void this.poll(), POLL_MS);
+    this.poller = new BlockerPoller(
+      database,
+      [applicationName],
+      POLL_MS,
+      (blockers, now) => this.terminateOverdue(blockers, now),
+      (error) => this.logger.warn(`blocker check failed: ${error.message}`),
+    );
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.poller.stop();
   }
 
-  private async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      const now = Date.now();
-      const blockers = await this.database.blockersOf(this.applicationName);
-      const current = new Set(blockers.map((b) => b.pid));
-      for (const pid of this.firstSeen.keys()) if (!current.has(pid)) this.firstSeen.delete(pid);
-      for (const blocker of blockers) {
-        if (this.database.isOwnSession(blocker.applicationName)) continue;
-        const since = this.firstSeen.get(blocker.pid) ?? now;
-        this.firstSeen.set(blocker.pid, since);
-        if (now - since >= this.graceMs && (await this.database.terminate(blocker.pid))) {
-          this.terminated.push(blocker.pid);
-          this.firstSeen.delete(blocker.pid);
-          this.logger.warn(`terminated session ${blocker.pid} (${blocker.applicationName || 'no name'}) that blocked the restore`);
-        }
+  private async terminateOverdue(blockers: LockBlocker[], now: number): Promise<void> {
+    const current = new Set(blockers.map((b) => b.pid));
+    for (const pid of this.firstSeen.keys()) if (!current.has(pid)) this.firstSeen.delete(pid);
+    for (const blocker of blockers) {
+      if (this.database.isOwnSession(blocker.applicationName)) continue;
+      const since = this.firstSeen.get(blocker.pid) ?? now;
+      this.firstSeen.set(blocker.pid, since);
+      if (now - since >= this.graceMs && (await this.database.terminate(blocker.pid))) {
+        this.terminated.push(blocker.pid);
+        this.firstSeen.delete(blocker.pid);
+        this.logger.warn(`terminated session ${blocker.pid} (${blocker.applicationName || 'no name'}) that blocked the restore`);
       }
-    } catch (error) {
-      this.logger.warn(`blocker check failed: ${(error as Error).message}`);
-    } finally {
-      this.polling = false;
     }
   }
 }
