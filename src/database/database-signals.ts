@@ -73,14 +73,18 @@ export class DatabaseSignals implements OnModuleInit, OnApplicationShutdown {
     await this.client?.end().catch(() => undefined);
   }
 
-  private async listen(): Promise<void> {
+  /**
+   * After a reconnect every kind is delivered once: a signal sent while the connection was down
+   * is lost, and re-reading the state it points to is all any signal does.
+   */
+  private async listen(reconnecting = false): Promise<void> {
     const client = newClient(this.options.databaseUrl, `${APPLICATION_NAME}:listen`);
     const reconnect = (error?: Error) => {
       if (this.stopped || this.client !== client) return;
       this.client = undefined;
       this.logger.warn(`listening connection lost${error ? `: ${error.message}` : ''}; reconnecting`);
       client.end().catch(() => undefined);
-      setTimeout(() => void this.listen().catch((e: Error) => this.retryLater(e)), RECONNECT_MS).unref();
+      setTimeout(() => void this.listen(true).catch((e: Error) => this.retryLater(e)), RECONNECT_MS).unref();
     };
     client.on('error', reconnect);
     client.on('end', () => reconnect());
@@ -99,6 +103,7 @@ export class DatabaseSignals implements OnModuleInit, OnApplicationShutdown {
       await client.end().catch(() => undefined);
       throw error;
     }
+    if (reconnecting) for (const kind of KINDS) this.deliver({ kind });
   }
 
   /** Throttled per kind: a flood of NOTIFYs costs one re-read per THROTTLE_MS, and the last one is never dropped. */
@@ -140,6 +145,6 @@ export class DatabaseSignals implements OnModuleInit, OnApplicationShutdown {
   private retryLater(error: Error): void {
     if (this.stopped) return;
     this.logger.warn(`cannot listen for signals: ${error.message}; retrying`);
-    setTimeout(() => void this.listen().catch((e: Error) => this.retryLater(e)), RECONNECT_MS).unref();
+    setTimeout(() => void this.listen(true).catch((e: Error) => this.retryLater(e)), RECONNECT_MS).unref();
   }
 }

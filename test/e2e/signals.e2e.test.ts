@@ -125,4 +125,22 @@ describe('signals from a hostile database role', () => {
       await blocker.end();
     }
   });
+
+  it('a cancel sent while the holder was not listening reaches it once its listening connection is back', async () => {
+    const blocker = await blockTable(pg.url('shop'), 'items');
+    try {
+      const started = await server.request('POST', '/backups', { token: admin });
+      assert.equal(started.status, 202, started.text);
+      await runningOperation('backup');
+      // every instance's listener drops; the cancel's NOTIFY goes out before any is back
+      await watcher.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE '%:listen'`);
+      const cancel = await instanceB.request('POST', '/operations/current/cancel', { token: admin });
+      assert.equal(cancel.status, 200, cancel.text);
+      const backup = await server.waitDone(`/backups/${started.json.id}`, admin, 20_000);
+      assert.equal(backup.status, 'failed');
+      assert.equal(backup.error, 'cancelled');
+    } finally {
+      await blocker.end();
+    }
+  });
 });
