@@ -189,33 +189,46 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
       { id: restore.id },
       { status, error, finishedAt, durationMs: restore.durationMs, detail: restore.detail },
     );
-    this.events.emit(status === RestoreStatus.Completed ? 'restore.completed' : 'restore.failed', { restore });
+    await this.announce(restore);
+  }
+
+  /** The `restore.completed`/`restore.failed` event and the `restore.finish` audit entry of an ended restore. */
+  private async announce(restore: RestoreHistory): Promise<void> {
+    const completed = restore.status === RestoreStatus.Completed;
+    this.events.emit(completed ? 'restore.completed' : 'restore.failed', { restore });
     await this.audit.record({
       action: 'restore.finish',
       actor: restore.startedBy,
-      outcome: status === RestoreStatus.Completed ? AuditOutcome.Success : AuditOutcome.Failure,
+      outcome: completed ? AuditOutcome.Success : AuditOutcome.Failure,
       target: restore.backupId,
-      detail: { restoreId: restore.id, safetyBackupId: restore.safetyBackupId, error, ...detail },
+      detail: { restoreId: restore.id, safetyBackupId: restore.safetyBackupId, error: restore.error, ...restore.detail },
     });
   }
 
   /**
    * With the lock held, a restore still `running` was interrupted. Its transaction wrote a marker
-   * row just before COMMIT: present, the restore committed; absent, it rolled back.
+   * row just before COMMIT: present, the restore committed; absent, it rolled back. Either way it
+   * is announced and audited as if it had ended in this process.
    */
   private async failInterrupted(): Promise<void> {
     const schema = quoteIdent(this.restores.metadata.schema!);
-    await this.restores.query(
+    const [committed]: [{ id: string }[], number] = await this.restores.query(
       `UPDATE ${schema}.restore_history r
           SET status = $1, error = NULL, finished_at = c.committed_at,
               duration_ms = greatest(0, round(extract(epoch FROM c.committed_at - r.started_at) * 1000))::int
          FROM ${schema}.restore_commit c
-        WHERE r.status = $2 AND c.restore_id = r.id`,
+        WHERE r.status = $2 AND c.restore_id = r.id
+        RETURNING r.id`,
       [RestoreStatus.Completed, RestoreStatus.Running],
     );
+    const interrupted = await this.restores.findBy({ status: RestoreStatus.Running });
     await this.restores.update(
       { status: RestoreStatus.Running },
       { status: RestoreStatus.Failed, error: 'interrupted: the process running this restore stopped; its transaction was rolled back', finishedAt: new Date() },
     );
+    for (const { id } of [...committed, ...interrupted]) {
+      const restore = await this.restores.findOneBy({ id });
+      if (restore) await this.announce(restore);
+    }
   }
 }

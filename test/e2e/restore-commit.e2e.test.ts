@@ -52,6 +52,9 @@ describe('a restore past its point of no return', () => {
 
   after(() => pg?.stop());
 
+  const finishAudit = (restoreId: string) =>
+    pg.psql(`select string_agg(outcome, ',') from backup_admin.audit_log where action = 'restore.finish' and detail->>'restoreId' = '${restoreId}'`, 'shop');
+
   /**
    * Starts a restore held at its last statement: the test's own uncommitted row with the
    * restore's id makes the restore's marker INSERT wait, after Node opened the way to COMMIT.
@@ -86,6 +89,7 @@ describe('a restore past its point of no return', () => {
       assert.equal(entry.status, 'completed');
       assert.equal(entry.error, null);
       assert.equal((await api(restarted.base, 'GET', '/operations/current')).json.locked, false);
+      assert.equal(finishAudit(restoreId), 'success', 'the restore that ended with the old process is audited');
     } finally {
       restarted.kill('SIGTERM');
       assert.equal(await restarted.exited(), 0);
@@ -112,6 +116,7 @@ describe('a restore past its point of no return', () => {
       const entry = (await api(restarted.base, 'GET', `/restores/${restoreId}`)).json;
       assert.equal(entry.status, 'failed');
       assert.match(entry.error, /rolled back/);
+      assert.equal(finishAudit(restoreId), 'failure');
     } finally {
       restarted.kill('SIGTERM');
       assert.equal(await restarted.exited(), 0);
