@@ -5,7 +5,7 @@ import { admin, startApp, TestApp } from '../support/app';
 import { until } from '../support/net';
 import { startPostgres, TestPostgres } from '../support/postgres';
 
-describe('concurrent downloads are bounded', () => {
+describe('concurrent downloads and verifications are bounded', () => {
   let pg: TestPostgres;
   let server: TestApp;
   let backupId: string;
@@ -15,7 +15,7 @@ describe('concurrent downloads are bounded', () => {
     pg.psql('create database app');
     // ~40 MB uncompressed: more than the socket buffers hold, so a client that stops reading keeps its download open
     pg.psql('create table t (id int primary key, body text); insert into t select g, md5(g::text) || md5((g + 1)::text) || md5((g + 2)::text) from generate_series(1, 400000) g', 'app');
-    server = await startApp(pg.url('app'), { initialCompression: 'none', maxConcurrentDownloads: 1 });
+    server = await startApp(pg.url('app'), { initialCompression: 'none', maxConcurrentDownloads: 1, maxConcurrentVerifies: 1 });
     const backup = await server.createBackup();
     assert.equal(backup.status, 'completed', JSON.stringify(backup));
     backupId = backup.id;
@@ -55,5 +55,14 @@ describe('concurrent downloads are bounded', () => {
       { timeoutMs: 10_000, pollMs: 100 },
     );
     assert.equal(status, 200);
+  });
+
+  it('answers 429 to a verification while another runs, and verifies again once it ended', async () => {
+    const verify = () => server.request('POST', `/backups/${backupId}/verify`, { token: admin });
+    const statuses = (await Promise.all([verify(), verify(), verify()])).map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 429, 429]);
+    const again = await verify();
+    assert.equal(again.status, 200);
+    assert.equal(again.json.valid, true);
   });
 });
