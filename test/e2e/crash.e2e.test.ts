@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { admin, TEST_SECRET } from '../support/app';
-import { freePort, sleep } from '../support/net';
+import { freePort, sleep, until } from '../support/net';
 import { startPostgres, TestPostgres } from '../support/postgres';
 import { startServerProcess } from '../support/server-process';
 
@@ -66,9 +66,12 @@ describe('a server killed mid-backup or mid-restore', () => {
     }
     assert.ok(sawDump, 'pg_dump was seen running (so the argv check looked at it)');
     assert.ok(partial, 'a partial file was being written');
-    const progress = await api(server.base, 'GET', '/operations/current');
+    let progress = await api(server.base, 'GET', '/operations/current');
     assert.equal(progress.json.locked, true);
-    assert.ok(progress.json.operation.bytesDone >= 0);
+    await until(async () => {
+      progress = await api(server.base, 'GET', '/operations/current');
+      return progress.json.operation?.bytesDone > 0;
+    }, 'the backup to report its bytes', { timeoutMs: 10_000, pollMs: 100 });
 
     server.kill('SIGKILL');
     await server.exited();
