@@ -1,5 +1,5 @@
 // The backups view: stats, the size/duration chart, "back up now", the filtered and paged table,
-// and each backup's actions (download, verify, pin, drill, restore, delete).
+// and each backup's actions (download, verify, pin, drill, contents, restore, delete).
 
 import { api, download } from './api.js';
 import { historyChart } from './chart.js';
@@ -7,12 +7,12 @@ import { confirmDialog, showResult } from './dialogs.js';
 import { $, badge, fill, h, toast } from './dom.js';
 import { bytes, dateTime, duration, relative } from './format.js';
 import { follow } from './operation.js';
+import { initRestore, openRestore, showContents } from './restore.js';
 
 const PAGE_SIZE = 20;
 const CHART_POINTS = 60;
 
 const state = { type: '', status: '', offset: 0, total: 0, lastCompletedSize: null };
-let restoreTarget = null;
 
 export function initBackups() {
   $('#create-form').addEventListener('submit', create);
@@ -26,15 +26,7 @@ export function initBackups() {
   $('#page-prev').addEventListener('click', () => page(-1));
   $('#page-next').addEventListener('click', () => page(1));
   $('#backups-refresh').addEventListener('click', () => void loadBackups());
-  const input = $('#restore-confirm-input');
-  input.addEventListener('input', () => {
-    $('#restore-confirm').disabled = !restoreTarget || input.value !== restoreTarget.expected;
-  });
-  $('#restore-form').addEventListener('submit', (event) => {
-    event.preventDefault();
-    void restore();
-  });
-  $('#restore-cancel').addEventListener('click', () => $('#restore-dialog').close());
+  initRestore(() => void loadBackups());
 }
 
 function page(direction) {
@@ -111,6 +103,7 @@ function row(b) {
       button('Verify', (e) => void verify(b, e.currentTarget), { disabled: !completed }),
       button(b.pinned ? 'Unpin' : 'Pin', () => void pin(b), { disabled: b.status === 'running' }),
       button('Drill', () => void drill(b), { disabled: !completed, title: 'restore into a scratch database and compare row counts' }),
+      button('Contents', () => void showContents(b), { disabled: !completed, title: 'what the backup holds: schemas, tables with row counts and sizes, other objects' }),
       button('Restore', () => openRestore(b), { disabled: !completed || b.damaged, className: 'small warn' }),
       button('Delete', () => void remove(b), { disabled: b.status === 'running', className: 'small danger' }),
     ),
@@ -299,57 +292,3 @@ function showDetails(b) {
   );
 }
 
-/** What the admin must type: the database the backup came from (its file name when that is unknown). */
-function openRestore(b) {
-  const database = b.metadata?.database ?? null;
-  restoreTarget = { backup: b, expected: database ?? b.filename };
-  const dialog = $('#restore-dialog');
-  fill($('#restore-summary'),
-    'This replaces the entire content of database ', h('strong', {}, database ?? '(unknown)'),
-    ' with backup ', h('strong', {}, b.filename), `, taken ${dateTime(b.createdAt)} (${relative(b.createdAt)}).`);
-  fill($('#restore-loss'),
-    h('li', {}, `Everything written since ${dateTime(b.createdAt)} is lost: new and changed rows, and tables, schemas, functions and other objects created since.`),
-    h('li', {}, 'Sessions that keep locks on the database are terminated after a short grace period.'),
-    h('li', {}, 'A safety backup of the current content is taken first: restoring it undoes this restore.'),
-    h('li', {}, 'The backup history, audit log and settings are not touched.'));
-  $('#restore-files-row').hidden = !b.files;
-  $('#restore-files').checked = false;
-  fill($('#restore-expected'), restoreTarget.expected);
-  const input = $('#restore-confirm-input');
-  input.value = '';
-  $('#restore-confirm').disabled = true;
-  fill($('#restore-error'));
-  $('#restore-error').hidden = true;
-  dialog.showModal();
-  input.focus();
-}
-
-async function restore() {
-  const target = restoreTarget;
-  if (!target || $('#restore-confirm-input').value !== target.expected) return;
-  const button = $('#restore-confirm');
-  button.disabled = true;
-  try {
-    const files = !$('#restore-files-row').hidden && $('#restore-files').checked;
-    const started = await api('POST', `/backups/${target.backup.id}/restore`, { body: { confirm: true, ...(files && { files: true }) } });
-    $('#restore-dialog').close();
-    toast(`Restore of ${target.backup.filename} started`);
-    follow({
-      matches: (op) => op.id === started.id,
-      check: async () => {
-        const now = await api('GET', `/restores/${started.id}`);
-        return now.status === 'running' ? null : now;
-      },
-      done: (done) => {
-        if (done?.status === 'completed') toast(`Restore completed in ${duration(done.durationMs)}`);
-        else toast(`Restore failed: ${done?.error ?? 'unknown error'}`, 'error');
-        void loadBackups();
-      },
-    });
-    void loadBackups();
-  } catch (e) {
-    fill($('#restore-error'), e.message);
-    $('#restore-error').hidden = false;
-    button.disabled = false;
-  }
-}

@@ -204,6 +204,8 @@ describe('the admin page in headless Chromium', () => {
     assert.match(text, /replaces the entire content of database shop/);
     assert.match(text, /Everything written since .* is lost/);
     assert.match(text, /safety backup/);
+    await page.locator('#restore-preview-tables').waitFor({ timeout: 30_000 });
+    assert.match(await page.locator('#restore-preview-tables').innerText(), /public\.items\s+6,000\s+2,000/, 'the dry run shows rows now and after');
     const confirm = page.locator('#restore-confirm');
     assert.equal(await confirm.isDisabled(), true);
     await page.locator('#restore-confirm-input').fill('sho');
@@ -220,6 +222,31 @@ describe('the admin page in headless Chromium', () => {
     assert.equal(restores.json.items[0].backupId, backupId);
     assert.equal(restores.json.items[0].status, 'completed');
     assert.equal(pg.psql('select count(*) from items', 'shop'), '2000', 'the rows added after that backup are gone');
+  });
+
+  step('restores one picked table beside the live one, into a new schema, after its preview', async () => {
+    const target = page.locator('#backups-table tbody tr', { hasText: 'after the import' });
+    await target.getByRole('button', { name: 'Contents' }).click();
+    await page.locator('#result-body table').waitFor();
+    assert.match(await page.locator('#result-body').innerText(), /public\.items\s+6,000/);
+    await page.locator('#result-close').click();
+
+    await target.getByRole('button', { name: 'Restore' }).click();
+    const dialog = page.locator('#restore-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    await page.getByLabel('Only the tables I pick', { exact: false }).check();
+    await page.locator('#restore-table-list input[value="public.items"]').check();
+    await page.getByLabel('Beside the live tables, in a new schema').check();
+    await page.locator('#restore-target-schema').fill('restored_items');
+    await page.locator('#restore-preview-tables').waitFor({ timeout: 30_000 });
+    assert.match(await dialog.innerText(), /live database is not touched/);
+    await page.locator('#restore-confirm-input').fill('shop');
+    await shot('restore-table-dialog');
+    await page.locator('#restore-confirm').click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.locator('.toast', { hasText: 'Restore completed' }).last().waitFor({ timeout: 30_000 });
+    assert.equal(pg.psql('select count(*) from restored_items.items', 'shop'), '6000', 'the table as it was in the backup, beside');
+    assert.equal(pg.psql('select count(*) from public.items', 'shop'), '2000', 'the live table untouched');
   });
 
   step('shows the server\'s reason next to an invalid cron expression', async () => {
