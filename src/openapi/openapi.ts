@@ -1,6 +1,5 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type { OperationObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { AuditApiModule } from '../audit/audit-api.module';
 import { AuthApiModule } from '../auth/auth-api.module';
 import { REQUIRED_PERMISSION_EXTENSION, REQUIRED_ROLE_EXTENSION } from '../auth/requires-permission.decorator';
@@ -56,12 +55,13 @@ export function buildPgBackupDocument(app: INestApplication): OpenAPIObject {
 }
 
 const OPERATIONS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+type Operation = NonNullable<OpenAPIObject['paths'][string]['get']> & Record<string, unknown>;
 
 /** Each admin operation's description ends by naming who may call it, for readers who skip the extensions. */
 function withRequiredRoles(document: OpenAPIObject): OpenAPIObject {
   for (const item of Object.values(document.paths)) {
     for (const method of OPERATIONS) {
-      const operation = item[method] as (OperationObject & Record<string, unknown>) | undefined;
+      const operation = item[method] as Operation | undefined;
       const level = operation?.[REQUIRED_ROLE_EXTENSION];
       if (!operation || typeof level !== 'string') continue;
       const who = level === 'admin' ? 'an admin' : level === 'operator' ? 'an operator or an admin' : 'a viewer, an operator or an admin';

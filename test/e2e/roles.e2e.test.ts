@@ -12,6 +12,7 @@ interface Operation {
   path: string;
   permission: Permission;
   level: AccessLevel;
+  description: string;
 }
 
 const TOKENS: Record<AccessLevel, { sub: string; token: string }> = {
@@ -39,7 +40,7 @@ describe('operator and viewer roles, route by route', () => {
     for (const [path, item] of Object.entries(document.paths)) {
       for (const [method, operation] of Object.entries(item as Record<string, any>)) {
         if (!operation?.security?.some((s: Record<string, unknown>) => ADMIN_SECURITY in s)) continue;
-        operations.push({ method: method.toUpperCase(), path, permission: operation['x-required-permission'], level: operation['x-required-role'] });
+        operations.push({ method: method.toUpperCase(), path, permission: operation['x-required-permission'], level: operation['x-required-role'], description: operation.description });
       }
     }
   });
@@ -70,6 +71,7 @@ describe('operator and viewer roles, route by route', () => {
     for (const op of operations) {
       assert.ok(op.permission in PERMISSION_LEVELS, `${op.method} ${op.path} declares a known permission: ${op.permission}`);
       assert.equal(op.level, PERMISSION_LEVELS[op.permission], `${op.method} ${op.path}`);
+      assert.match(op.description, new RegExp(`Requires \`${op.permission.replace('.', '\\.')}\`: (an admin|an operator or an admin|a viewer, an operator or an admin)\\.$`));
     }
     const byRoute = Object.fromEntries(operations.map((op) => [`${op.method} ${op.path}`, op.level]));
     assert.equal(byRoute['POST /api/admin/backups/{id}/restore'], 'admin');
