@@ -43,8 +43,9 @@ export class AdminGuard extends AuthGuard(PG_BACKUP_JWT_STRATEGY) {
     const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_METADATA, [context.getHandler(), context.getClass()]);
     const needed = permission ? PERMISSION_LEVELS[permission] : 'admin';
     if (!grants(level, needed)) {
-      await this.recordDenied(context, principal.sub, `${permission ?? 'this route'} needs the ${needed} role; the token's is ${level}`);
-      throw new ForbiddenException(`${permission ?? 'this route'} needs the ${needed} role; the token's is ${level}`);
+      const reason = `${permission ?? 'this route'} needs the ${needed} role; the token's is ${level}`;
+      await this.recordDenied(context, principal.sub, reason);
+      throw new ForbiddenException(reason);
     }
     return true;
   }
