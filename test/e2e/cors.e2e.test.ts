@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { chromium } from 'playwright-core';
 import { admin, startApp, TestApp } from '../support/app';
 import { startPostgres, TestPostgres } from '../support/postgres';
 
 const PANEL = 'https://panel.example.com';
 const STRANGER = 'https://evil.example.net';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('CORS for the standalone server', () => {
   let pg: TestPostgres;
@@ -19,9 +21,10 @@ describe('CORS for the standalone server', () => {
     pg = await startPostgres();
     pg.psql('create database app');
     pg.psql('create table t (x int); insert into t values (1)', 'app');
-    server = await startApp(pg.url('app'), {}, { corsOrigins: [PANEL, 'http://localhost:4200'] });
-    plain = await startApp(pg.url('app'), { backupDir: server.backupDir });
-    limited = await startApp(pg.url('app'), { backupDir: server.backupDir, rateLimit: { perAddressPerMinute: 3 } }, { corsOrigins: [PANEL] });
+    plain = await startApp(pg.url('app'));
+    // the plain server's origin stands for a real admin panel's in the browser test
+    server = await startApp(pg.url('app'), { backupDir: plain.backupDir }, { corsOrigins: [PANEL, 'http://localhost:4200', new URL(plain.base).origin] });
+    limited = await startApp(pg.url('app'), { backupDir: plain.backupDir, rateLimit: { perAddressPerMinute: 3 } }, { corsOrigins: [PANEL] });
     backupId = (await server.createBackup()).id;
   });
 
@@ -30,6 +33,43 @@ describe('CORS for the standalone server', () => {
     await plain?.close();
     await server?.close();
     pg?.stop();
+  });
+
+  it('lets a page on a listed origin call the API in a real browser, and not one on another origin', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const page = await browser.newPage();
+      /** In the page: GET `url` with the token, from the page's own origin. */
+      const fetchFrom = (url: string) =>
+        page.evaluate(
+          async ({ url, token }) => {
+            try {
+              const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+              const size = (await response.arrayBuffer()).byteLength;
+              return { status: response.status, disposition: response.headers.get('content-disposition'), length: response.headers.get('content-length'), size };
+            } catch (error) {
+              return { error: String(error) };
+            }
+          },
+          { url, token: admin },
+        );
+      await page.goto(`${new URL(plain.base).origin}/health/live`);
+      const me = await page.evaluate(
+        async ({ url, token }) => (await fetch(url, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<{ sub: string; level: string }>,
+        { url: `${server.base}/me`, token: admin },
+      );
+      assert.deepEqual([me.sub, me.level], ['alice', 'admin']);
+      const download = await fetchFrom(`${server.base}/backups/${backupId}/download`);
+      assert.equal(download.status, 200);
+      assert.match(download.disposition ?? '', /^attachment; filename=/);
+      assert.equal(Number(download.length), download.size);
+
+      await page.goto(`${new URL(limited.base).origin}/health/live`);
+      const refused = await fetchFrom(`${server.base}/me`);
+      assert.match(refused.error ?? '', /Failed to fetch/, JSON.stringify(refused));
+    } finally {
+      await browser.close();
+    }
   });
 
   const preflight = (app: TestApp, path: string, origin: string, method = 'POST') =>
