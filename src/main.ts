@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { AppModule } from './app.module';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './auth/token-policy';
 import { serverOptions } from './config/server-options';
-import { InvalidEnvironmentError, validateEnvironment } from './config/env.validation';
+import { enableServerCors } from './config/cors';
+import { corsOrigins, InvalidEnvironmentError, validateEnvironment } from './config/env.validation';
 import { UnsupportedPostgresError } from './database/postgres-version';
 import { devAdminToken } from './embedded/dev-token';
 import { EmbeddedPostgres, EmbeddedPostgresError } from './embedded/embedded-postgres';
@@ -23,6 +24,7 @@ async function bootstrap(): Promise<void> {
 
   const level = env.LOG_LEVEL ?? 'log';
   const app = await NestFactory.create(AppModule.register(options, { example: Boolean(embedded) }), { logger: LEVELS.slice(0, LEVELS.indexOf(level as LogLevel) + 1) });
+  enableServerCors(app, corsOrigins(env));
   setupPgBackupDocs(app);
   const port = env.PORT ?? 3000;
   // Longer than clients' and proxies' idle timeouts, so a reused keep-alive socket is never closed under a request.

@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module, Provider, Type } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditApiModule } from './audit/audit-api.module';
+import { AuthApiModule } from './auth/auth-api.module';
 import { AutomationModule } from './automation/automation.module';
 import { EventsModule } from './events/events.module';
 import { BackupModule } from './backup/backup.module';
@@ -48,7 +49,7 @@ export class PgBackupModule {
 
   static forRootAsync(options: PgBackupModuleAsyncOptions): DynamicModule {
     // Settings before backups, so /backups/config is matched before /backups/:id.
-    const features = [SettingsModule, BackupModule, RestoreModule, LockModule, AuditApiModule];
+    const features = [SettingsModule, BackupModule, RestoreModule, LockModule, AuditApiModule, AuthApiModule];
     const uiPath = options.uiPath ?? DEFAULT_UI_PATH;
     return {
       module: PgBackupModule,

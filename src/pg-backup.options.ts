@@ -19,8 +19,12 @@ export interface JwtAuthOptions {
   audience?: string;
   /** Tokens must carry `exp`, at most this many seconds after `iat` (or now, without `iat`); default 86 400 (24 h). */
   maxTokenLifetimeSeconds?: number;
-  /** Roles (from the `roles` array or `role` string claim) that count as admin. */
+  /** Roles (from the `roles` array or `role` string claim) that count as admin: every right. */
   adminRoles: string[];
+  /** Roles that may back up, verify, drill, download and pin, but never restore, delete, clean up, upload, import or change settings (default none). */
+  operatorRoles?: string[];
+  /** Roles that may only read: backups, restores, the running operation, settings and the audit log (default none). */
+  viewerRoles?: string[];
 }
 
 /** age encryption: backups are encrypted to `recipients`; `identities` decrypt them (verify, restore). */

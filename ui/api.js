@@ -21,15 +21,16 @@ export const token = {
   clear: () => sessionStorage.removeItem(TOKEN_KEY),
 };
 
-/** The `sub` claim, shown beside "Sign out"; the server alone checks the token. */
-export function tokenSubject(value) {
-  try {
-    const payload = JSON.parse(atob(value.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
-    return typeof payload.sub === 'string' ? payload.sub : null;
-  } catch {
-    return null;
-  }
+/** What the signed-in token may do (`GET /me`): the page shows only those actions; the server refuses the others anyway. */
+const access = { level: null, permissions: new Set() };
+
+export function setAccess(me) {
+  access.level = me?.level ?? null;
+  access.permissions = new Set(me?.permissions ?? []);
 }
+
+export const accessLevel = () => access.level;
+export const can = (permission) => access.permissions.has(permission);
 
 const listeners = new Set();
 /** Called with every ApiError of status 401: the token expired or was revoked. */

@@ -1,7 +1,7 @@
 // The admin page: sign-in with a pasted (or host-provided) token, three views, and the
 // running operation pushed by the server. Plain ES modules, no build step.
 
-import { api, apiBase, onUnauthorized, token, tokenSubject } from './api.js';
+import { accessLevel, api, apiBase, can, onUnauthorized, setAccess, token } from './api.js';
 import { initAudit, loadAudit } from './audit.js';
 import { initBackups, loadBackups } from './backups.js';
 import { wireResultDialog } from './dialogs.js';
@@ -31,6 +31,7 @@ function authError(message) {
 
 function signedOut(message = '') {
   signedIn = false;
+  setAccess(null);
   stopOperationStream();
   document.body.dataset.auth = 'signed-out';
   $('#token-form').hidden = false;
@@ -40,25 +41,36 @@ function signedOut(message = '') {
   $('#token-input').focus();
 }
 
-/** Checks the token with a cheap read; a 401 or 403 explains itself, nothing is kept. */
+/** Shows only what the token may do: static controls name their permission in `data-permission`. */
+function applyAccess() {
+  document.body.dataset.level = accessLevel() ?? '';
+  for (const element of document.querySelectorAll('[data-permission]')) element.hidden = !can(element.dataset.permission);
+  $('#settings-fields').disabled = !can('config.update');
+}
+
+/** Asks the server who the token is and what it may do; a 401 or 403 explains itself, nothing is kept. */
 async function signIn() {
   const value = token.get();
   if (!value) return signedOut();
+  let me;
   try {
-    await api('GET', '/operations/current');
+    me = await api('GET', '/me');
   } catch (e) {
     token.clear();
-    if (e.status === 401) return signedOut(`The server refused this token (${e.message}). Paste a valid, unexpired admin token.`);
-    if (e.status === 403) return signedOut(`This token is valid but carries no admin role (${e.message}).`);
+    setAccess(null);
+    if (e.status === 401) return signedOut(`The server refused this token (${e.message}). Paste a valid, unexpired token.`);
+    if (e.status === 403) return signedOut(`This token is valid but carries no role of this API (${e.message}).`);
     return signedOut(`Could not check the token: ${e.message}`);
   }
+  setAccess(me);
+  applyAccess();
   signedIn = true;
   document.body.dataset.auth = 'signed-in';
   authError('');
   $('#token-form').hidden = true;
   $('#signed-in').hidden = false;
   $('#content').hidden = false;
-  fill($('#whoami'), `signed in as ${tokenSubject(value) ?? 'admin'}`);
+  fill($('#whoami'), `signed in as ${me.sub} (${me.level})`);
   startOperationStream();
   showView(view);
 }

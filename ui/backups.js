@@ -1,7 +1,7 @@
 // The backups view: stats, the size/duration chart, "back up now", the filtered and paged table,
 // and each backup's actions (download, verify, pin, drill, contents, restore, delete).
 
-import { api, download } from './api.js';
+import { api, can, download } from './api.js';
 import { historyChart } from './chart.js';
 import { confirmDialog, showResult } from './dialogs.js';
 import { $, badge, fill, h, toast } from './dom.js';
@@ -83,7 +83,9 @@ function statusBadge(b) {
 
 function row(b) {
   const completed = b.status === 'completed';
-  const button = (label, onclick, attrs = {}) => h('button', { className: 'small', type: 'button', onclick, ...attrs }, label);
+  /** An action the token may take; none otherwise. */
+  const button = (permission, label, onclick, attrs = {}) =>
+    permission === null || can(permission) ? h('button', { className: 'small', type: 'button', onclick, ...attrs }, label) : null;
   return h('tr', { dataset: { id: b.id, status: b.status } },
     h('td', {}, statusBadge(b), b.pinned ? badge('pinned', 'pinned', 'kept by retention') : null, h('div', { className: 'muted' }, b.type)),
     h('td', { className: 'created', title: dateTime(b.createdAt) }, relative(b.createdAt), h('div', { className: 'muted' }, dateTime(b.createdAt))),
@@ -98,14 +100,14 @@ function row(b) {
     h('td', { className: 'state' }, drillCell(b)),
     h('td', { className: 'notes' }, b.notes ? h('div', {}, b.notes) : null, (b.tags ?? []).map((t) => badge(t, 'tag'))),
     h('td', { className: 'actions' },
-      button('Details', () => showDetails(b)),
-      button('Download', () => void save(b), { disabled: !completed }),
-      button('Verify', (e) => void verify(b, e.currentTarget), { disabled: !completed }),
-      button(b.pinned ? 'Unpin' : 'Pin', () => void pin(b), { disabled: b.status === 'running' }),
-      button('Drill', () => void drill(b), { disabled: !completed, title: 'restore into a scratch database and compare row counts' }),
-      button('Contents', () => void showContents(b), { disabled: !completed, title: 'what the backup holds: schemas, tables with row counts and sizes, other objects' }),
-      button('Restore', () => openRestore(b), { disabled: !completed || b.damaged, className: 'small warn' }),
-      button('Delete', () => void remove(b), { disabled: b.status === 'running', className: 'small danger' }),
+      button(null, 'Details', () => showDetails(b)),
+      button('backup.download', 'Download', () => void save(b), { disabled: !completed }),
+      button('backup.verify', 'Verify', (e) => void verify(b, e.currentTarget), { disabled: !completed }),
+      button('backup.pin', b.pinned ? 'Unpin' : 'Pin', () => void pin(b), { disabled: b.status === 'running' }),
+      button('backup.drill', 'Drill', () => void drill(b), { disabled: !completed, title: 'restore into a scratch database and compare row counts' }),
+      button('backups.read', 'Contents', () => void showContents(b), { disabled: !completed, title: 'what the backup holds: schemas, tables with row counts and sizes, other objects' }),
+      button('backup.restore', 'Restore', () => openRestore(b), { disabled: !completed || b.damaged, className: 'small warn' }),
+      button('backup.delete', 'Delete', () => void remove(b), { disabled: b.status === 'running', className: 'small danger' }),
     ),
   );
 }

@@ -1,7 +1,7 @@
 // The running operation, as the server pushes it (server-sent events): a progress bar with bytes,
 // rate and elapsed time, a cancel button, and the outcome of operations this page started.
 
-import { api, operationEvents } from './api.js';
+import { api, can, operationEvents } from './api.js';
 import { $, badge, fill, h, toast } from './dom.js';
 import { bytes, duration, rate } from './format.js';
 
@@ -144,7 +144,7 @@ function build(panel, op, estimate, key) {
       h('strong', {}, `${label} running`),
       h('span', { className: 'muted' }, `started by ${op.startedBy}`),
       op.irrevocable ? badge('committing', 'warn', 'past its point of no return: it can no longer be cancelled') : null,
-      h('button', { id: 'cancel-operation', type: 'button', className: 'danger small', disabled: !cancellable, onclick: cancel }, 'Cancel'),
+      can('operation.cancel') ? h('button', { id: 'cancel-operation', type: 'button', className: 'danger small', disabled: !cancellable, onclick: cancel }, 'Cancel') : null,
     ),
     progress,
     h('dl', { className: 'operation-figures' },

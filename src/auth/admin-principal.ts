@@ -15,7 +15,3 @@ export function principalFromClaims(claims: TokenClaims): AdminPrincipal {
   if (typeof claims.role === 'string') roles.push(claims.role);
   return { sub: typeof claims.sub === 'string' && claims.sub ? claims.sub : 'unknown', roles };
 }
-
-export function isAdmin(principal: AdminPrincipal, adminRoles: string[]): boolean {
-  return principal.roles.some((role) => adminRoles.includes(role));
-}

@@ -5,12 +5,17 @@ import type { Request } from 'express';
 import { AUDIT_METADATA, AuditMetadata } from '../audit/audited.decorator';
 import { AuditService, RefusalRecord } from '../audit/audit.service';
 import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
-import { AdminPrincipal, isAdmin } from './admin-principal';
+import { AdminPrincipal } from './admin-principal';
 import { PG_BACKUP_JWT_STRATEGY } from './jwt.strategy';
+import { accessLevel, grants, Permission, PERMISSION_LEVELS } from './permissions';
+import { PERMISSION_METADATA } from './requires-permission.decorator';
 
 type AuthRequest = Request & { user?: AdminPrincipal; authFailure?: string };
 
-/** A valid token (401 otherwise) carrying an admin role (403 otherwise); every refusal is audited. */
+/**
+ * A valid token (401 otherwise) whose roles reach the level of the route's permission (403
+ * otherwise; admin for a route that declares none); every refusal is audited.
+ */
 @Injectable()
 export class AdminGuard extends AuthGuard(PG_BACKUP_JWT_STRATEGY) {
   constructor(
@@ -30,9 +35,17 @@ export class AdminGuard extends AuthGuard(PG_BACKUP_JWT_STRATEGY) {
       throw error;
     }
     const principal = request.user!;
-    if (!isAdmin(principal, this.options.auth.adminRoles)) {
-      await this.recordDenied(context, principal.sub, `no admin role (roles: ${principal.roles.join(', ') || 'none'})`);
-      throw new ForbiddenException('an admin role is required');
+    const level = accessLevel(principal, this.options.auth);
+    if (!level) {
+      await this.recordDenied(context, principal.sub, `no admin, operator or viewer role (roles: ${principal.roles.join(', ') || 'none'})`);
+      throw new ForbiddenException('the token carries no admin, operator or viewer role');
+    }
+    const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_METADATA, [context.getHandler(), context.getClass()]);
+    const needed = permission ? PERMISSION_LEVELS[permission] : 'admin';
+    if (!grants(level, needed)) {
+      const reason = `${permission ?? 'this route'} needs the ${needed} role; the token's is ${level}`;
+      await this.recordDenied(context, principal.sub, reason);
+      throw new ForbiddenException(reason);
     }
     return true;
   }

@@ -15,6 +15,7 @@ import {
 import type { Request } from 'express';
 import { Actor } from '../auth/actor.decorator';
 import { AdminApi } from '../auth/admin-api.decorator';
+import { RequiresPermission } from '../auth/requires-permission.decorator';
 import { Audited, AuditedWhenDenied } from '../audit/audited.decorator';
 import { ConcurrencyLimited } from '../common/concurrency-limit.interceptor';
 import { ApiBackupNotFound, ApiError, ApiIdParam, ApiLockHeld } from '../openapi/api-error';
@@ -52,6 +53,7 @@ export class BackupController {
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
   @Audited('backup.create')
+  @RequiresPermission('backup.create')
   @ApiOperation({ operationId: 'createBackup', summary: 'Start a backup', description: 'Takes the lock and returns the running backup; poll GET /backups/{id} until it leaves `running`.' })
   @ApiAcceptedResponse({ type: BackupResponse, description: 'Started; `status` is `running`' })
   @ApiError(400, 'The body broke a validation rule')
@@ -64,6 +66,7 @@ export class BackupController {
 
   @Get()
   @AuditedWhenDenied('backup.list')
+  @RequiresPermission('backups.read')
   @ApiOperation({ operationId: 'listBackups', summary: 'List backups, newest first' })
   @ApiOkResponse({ type: BackupPageResponse })
   @ApiError(400, 'A query parameter broke a validation rule')
@@ -73,6 +76,7 @@ export class BackupController {
 
   @Get('stats')
   @AuditedWhenDenied('backup.stats')
+  @RequiresPermission('backups.read')
   @ApiOperation({ operationId: 'getBackupStats', summary: 'Counts, sizes and the latest outcomes' })
   @ApiOkResponse({ type: BackupStatsResponse })
   stats() {
@@ -82,6 +86,7 @@ export class BackupController {
   @Post('cleanup')
   @HttpCode(HttpStatus.OK)
   @Audited('backup.cleanup')
+  @RequiresPermission('backup.cleanup')
   @ApiOperation({
     operationId: 'cleanupBackups',
     summary: 'Apply retention now, then archive',
@@ -102,6 +107,7 @@ export class BackupController {
   @Post('upload')
   @HttpCode(HttpStatus.CREATED)
   @Audited('backup.upload')
+  @RequiresPermission('backup.upload')
   @ApiOperation({
     operationId: 'uploadBackup',
     summary: 'Upload a backup made elsewhere',
@@ -123,6 +129,7 @@ export class BackupController {
   @Post('scrub')
   @HttpCode(HttpStatus.OK)
   @Audited('backup.scrub')
+  @RequiresPermission('backup.verify')
   @ApiOperation({ operationId: 'scrubBackups', summary: 'Verify every completed backup in full now', description: 'Marks the backups without an intact copy `damaged`.' })
   @ApiOkResponse({ type: ScrubResultResponse })
   @ApiLockHeld()
@@ -133,6 +140,7 @@ export class BackupController {
   @Post('import')
   @HttpCode(HttpStatus.OK)
   @Audited('backup.import')
+  @RequiresPermission('backup.import')
   @ApiOperation({
     operationId: 'importBackups',
     summary: 'Rebuild the history from the backup locations',
@@ -146,6 +154,7 @@ export class BackupController {
 
   @Get(':id')
   @AuditedWhenDenied('backup.get')
+  @RequiresPermission('backups.read')
   @ApiOperation({ operationId: 'getBackup', summary: 'One backup' })
   @ApiOkResponse({ type: BackupResponse })
   @ApiIdParam('backup')
@@ -157,6 +166,7 @@ export class BackupController {
   /** `?part=files` downloads the files part (BACKUP_INCLUDE_PATHS) instead of the dump. */
   @Get(':id/download')
   @Audited('backup.download')
+  @RequiresPermission('backup.download')
   @ApiOperation({ operationId: 'downloadBackup', summary: 'Download the backup file', description: 'The first copy whose size matches the record: archive, primary, external, S3.' })
   @ApiProduces('application/octet-stream')
   @ApiOkResponse({ schema: { type: 'string', format: 'binary' }, description: 'The file, as an attachment' })
@@ -172,6 +182,7 @@ export class BackupController {
   @Post(':id/verify')
   @HttpCode(HttpStatus.OK)
   @Audited('backup.verify')
+  @RequiresPermission('backup.verify')
   @ApiOperation({
     operationId: 'verifyBackup',
     summary: 'Verify a backup in full',
@@ -189,6 +200,7 @@ export class BackupController {
 
   @Patch(':id')
   @Audited('backup.update')
+  @RequiresPermission('backup.pin')
   @ApiOperation({ operationId: 'updateBackup', summary: 'Pin a backup, or edit its notes and tags' })
   @ApiOkResponse({ type: BackupResponse })
   @ApiIdParam('backup')
@@ -200,6 +212,7 @@ export class BackupController {
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @Audited('backup.delete')
+  @RequiresPermission('backup.delete')
   @ApiOperation({ operationId: 'deleteBackup', summary: 'Delete a backup: every copy, its manifest and its entry' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiIdParam('backup')

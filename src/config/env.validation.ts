@@ -1,6 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync, ValidationError } from 'class-validator';
 import { jwksProblems } from '../auth/token-policy';
+import { corsOriginProblem } from './cors';
 import { BACKUP_EVENT_NAMES } from '../events/backup-events';
 import { cronProblem } from '../settings/cron';
 
@@ -124,6 +125,18 @@ export class EnvironmentVariables {
   @IsOptional()
   @Matches(/^\s*[\w.:-]+(\s*,\s*[\w.:-]+)*\s*$/, { message: 'ADMIN_ROLES must be a comma-separated list of role names' })
   ADMIN_ROLES?: string;
+
+  @IsOptional()
+  @Matches(/^\s*[\w.:-]+(\s*,\s*[\w.:-]+)*\s*$/, { message: 'OPERATOR_ROLES must be a comma-separated list of role names' })
+  OPERATOR_ROLES?: string;
+
+  @IsOptional()
+  @Matches(/^\s*[\w.:-]+(\s*,\s*[\w.:-]+)*\s*$/, { message: 'VIEWER_ROLES must be a comma-separated list of role names' })
+  VIEWER_ROLES?: string;
+
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string;
 
   @IsOptional()
   @IsString()
@@ -297,6 +310,11 @@ export class EnvironmentVariables {
 
 export class InvalidEnvironmentError extends Error {}
 
+/** The origins an admin panel may call the standalone server from; none by default (same origin only). */
+export function corsOrigins(env: EnvironmentVariables): string[] {
+  return (env.CORS_ORIGINS ?? '').split(',').map((origin) => origin.trim()).filter(Boolean);
+}
+
 /** Reads and checks the environment; a bad value fails with a message naming the variable. */
 export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariables {
   const vars = plainToInstance(EnvironmentVariables, env, { excludeExtraneousValues: false });
@@ -304,6 +322,10 @@ export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariable
   if (vars.BACKUP_SCHEDULE) {
     const problem = cronProblem(vars.BACKUP_SCHEDULE);
     if (problem) problems.push(`BACKUP_SCHEDULE: ${problem}`);
+  }
+  for (const entry of corsOrigins(vars)) {
+    const problem = corsOriginProblem(entry);
+    if (problem) problems.push(`CORS_ORIGINS: ${problem}`);
   }
   if (vars.BACKUP_SCHEMA && /^(public|pg_.*|information_schema)$/.test(vars.BACKUP_SCHEMA)) {
     problems.push(`BACKUP_SCHEMA must be a schema of its own, not ${vars.BACKUP_SCHEMA}: it is left out of every dump and kept by every restore`);

@@ -34,6 +34,8 @@ export function serverOptions(env: EnvironmentVariables, databaseUrl: string, fa
       audience: env.JWT_AUDIENCE,
       maxTokenLifetimeSeconds: env.JWT_MAX_LIFETIME_SECONDS,
       adminRoles: (env.ADMIN_ROLES ?? 'admin').split(',').map((r) => r.trim()).filter(Boolean),
+      operatorRoles: list(env.OPERATOR_ROLES),
+      viewerRoles: list(env.VIEWER_ROLES),
     },
     initialSchedule: env.BACKUP_SCHEDULE,
     initialCompression: env.BACKUP_COMPRESSION,

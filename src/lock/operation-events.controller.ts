@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagg
 import type { Request } from 'express';
 import { catchError, defer, distinctUntilChanged, EMPTY, exhaustMap, interval, map, merge, Observable, shareReplay, startWith, takeUntil, timer } from 'rxjs';
 import { AdminApi } from '../auth/admin-api.decorator';
+import { RequiresPermission } from '../auth/requires-permission.decorator';
 import { AuditedWhenDenied } from '../audit/audited.decorator';
 import { CurrentOperation, LockService } from './lock.service';
 
@@ -28,6 +29,7 @@ export class OperationEventsController {
 
   @Sse('current/events')
   @AuditedWhenDenied('operation.events')
+  @RequiresPermission('operations.read')
   @ApiOperation({
     operationId: 'streamCurrentOperation',
     summary: 'The running operation as server-sent events',

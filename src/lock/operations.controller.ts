@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminApi } from '../auth/admin-api.decorator';
+import { RequiresPermission } from '../auth/requires-permission.decorator';
 import { Audited, AuditedWhenDenied } from '../audit/audited.decorator';
 import { ApiError } from '../openapi/api-error';
 import { CancelResultResponse, CurrentOperationResponse } from './dto/operation.response';
@@ -14,6 +15,7 @@ export class OperationsController {
 
   @Get('current')
   @AuditedWhenDenied('operation.current')
+  @RequiresPermission('operations.read')
   @ApiOperation({ operationId: 'getCurrentOperation', summary: 'The operation running now, on any instance' })
   @ApiOkResponse({ type: CurrentOperationResponse })
   current() {
@@ -23,6 +25,7 @@ export class OperationsController {
   @Post('current/cancel')
   @HttpCode(200)
   @Audited('operation.cancel')
+  @RequiresPermission('operation.cancel')
   @ApiOperation({
     operationId: 'cancelCurrentOperation',
     summary: 'Cancel the running backup, restore, drill or scrub',

@@ -38,4 +38,4 @@ export const ApiIdParam = (of: string, badRequest = 'The id is not a UUID, or th
 
 /** 401 and 403 of the admin guard: every admin operation has both. */
 export const ApiAdminErrors = () =>
-  applyDecorators(ApiError(401, 'No bearer token, or an invalid or expired one'), ApiError(403, 'The token carries none of the admin roles'));
+  applyDecorators(ApiError(401, 'No bearer token, or an invalid or expired one'), ApiError(403, 'The token carries no role of this API, or none whose level holds the permission this operation needs'));

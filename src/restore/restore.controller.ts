@@ -2,6 +2,7 @@ import { BadRequestException, Body, Controller, Get, HttpCode, HttpStatus, Param
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor } from '../auth/actor.decorator';
 import { AdminApi } from '../auth/admin-api.decorator';
+import { RequiresPermission } from '../auth/requires-permission.decorator';
 import { Audited, AuditedWhenDenied } from '../audit/audited.decorator';
 import { ApiBackupNotFound, ApiError, ApiIdParam, ApiLockHeld } from '../openapi/api-error';
 import { ListRestoresQuery } from './dto/list-restores.query';
@@ -22,6 +23,7 @@ export class RestoreController {
   @Post('backups/:id/restore')
   @HttpCode(HttpStatus.ACCEPTED)
   @Audited('backup.restore')
+  @RequiresPermission('backup.restore')
   @ApiOperation({
     operationId: 'restoreBackup',
     summary: 'Restore a backup over the database',
@@ -40,6 +42,7 @@ export class RestoreController {
   @Post('backups/:id/drill')
   @HttpCode(HttpStatus.ACCEPTED)
   @Audited('backup.drill')
+  @RequiresPermission('backup.drill')
   @ApiOperation({
     operationId: 'drillBackup',
     summary: 'Restore a backup into a scratch database and compare row counts',
@@ -56,6 +59,7 @@ export class RestoreController {
 
   @Get('restores')
   @AuditedWhenDenied('restore.list')
+  @RequiresPermission('restores.read')
   @ApiOperation({ operationId: 'listRestores', summary: 'List restores, newest first' })
   @ApiOkResponse({ type: RestorePageResponse })
   @ApiError(400, 'A query parameter broke a validation rule')
@@ -65,6 +69,7 @@ export class RestoreController {
 
   @Get('restores/:id')
   @AuditedWhenDenied('restore.get')
+  @RequiresPermission('restores.read')
   @ApiOperation({ operationId: 'getRestore', summary: 'One restore' })
   @ApiOkResponse({ type: RestoreResponse })
   @ApiIdParam('restore')

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor } from '../auth/actor.decorator';
 import { AdminApi } from '../auth/admin-api.decorator';
+import { RequiresPermission } from '../auth/requires-permission.decorator';
 import { Audited, AuditedWhenDenied } from '../audit/audited.decorator';
 import { ApiError } from '../openapi/api-error';
 import { BackupConfigResponse } from './dto/config.response';
@@ -16,6 +17,7 @@ export class SettingsController {
 
   @Get()
   @AuditedWhenDenied('config.get')
+  @RequiresPermission('config.read')
   @ApiOperation({ operationId: 'getConfig', summary: 'The schedule, retention and backup settings, with the next runs' })
   @ApiOkResponse({ type: BackupConfigResponse })
   get() {
@@ -24,6 +26,7 @@ export class SettingsController {
 
   @Put()
   @Audited('config.update')
+  @RequiresPermission('config.update')
   @ApiOperation({
     operationId: 'updateConfig',
     summary: 'Change settings; omitted fields keep their values',

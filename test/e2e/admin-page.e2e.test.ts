@@ -28,7 +28,7 @@ describe('the admin page in headless Chromium', () => {
     pg = await startPostgres();
     pg.psql('create database shop');
     pg.psql('create table items (id int primary key, name text); insert into items select g, md5(g::text) from generate_series(1, 2000) g', 'shop');
-    server = await startApp(pg.url('shop'));
+    server = await startApp(pg.url('shop'), { auth: { secret: TEST_SECRET, adminRoles: ['admin'], operatorRoles: ['backup-operator'], viewerRoles: ['auditor'] } });
     root = server.base.replace(/\/api\/admin$/, '');
     await server.createBackup({ notes: 'nightly', tags: ['cron'] });
     const second = await server.createBackup({ notes: 'before the 2.3 migration', tags: ['release', 'v2.3'] });
@@ -121,7 +121,7 @@ describe('the admin page in headless Chromium', () => {
 
     await page.locator('#token-input').fill(hs256({ sub: 'bob', roles: ['viewer'] }, TEST_SECRET));
     await page.locator('#token-form button[type=submit]').click();
-    await page.locator('#auth-error', { hasText: 'no admin role' }).waitFor();
+    await page.locator('#auth-error', { hasText: 'no role of this API' }).waitFor();
     assert.equal(await page.locator('#content').isHidden(), true);
   });
 
@@ -131,7 +131,7 @@ describe('the admin page in headless Chromium', () => {
     await page.locator('#backups-table tbody tr[data-status="completed"]').first().waitFor();
     assert.equal(await page.locator('#backups-table tbody tr').count(), 3);
     assert.equal(await page.locator('#auth-error').isHidden(), true);
-    assert.match(await page.locator('#whoami').innerText(), /alice/);
+    assert.equal(await page.locator('#whoami').innerText(), 'signed in as alice (admin)');
     assert.equal(await page.evaluate('sessionStorage.getItem("pg-backup-token")'), admin);
     assert.equal(await page.evaluate('localStorage.length'), 0, 'nothing in localStorage');
     assert.match(await page.locator('#backups-table tbody').innerText(), /before the 2\.3 migration[\s\S]*pinned|pinned[\s\S]*before the 2\.3 migration/);
@@ -304,6 +304,44 @@ describe('the admin page in headless Chromium', () => {
     await page.locator('#token-form').waitFor();
     assert.equal(await page.evaluate('sessionStorage.getItem("pg-backup-token")'), null);
     assert.equal(await page.locator('#live').getAttribute('data-state'), 'offline');
+  });
+
+  /** The action buttons of the first completed backup's row. */
+  const rowActions = () =>
+    page.locator('#backups-table tbody tr[data-status="completed"]').first().locator('td.actions button').allInnerTexts();
+
+  step("shows an operator no restore, delete, cleanup or settings change; a viewer only reads", async () => {
+    const operator = hs256({ sub: 'otto', roles: ['backup-operator'] }, TEST_SECRET);
+    // a query of its own: a change of fragment alone would not load the page again
+    await page.goto(`${root}/backup-admin?as=otto#token=${operator}`);
+    await page.locator('#backups-table tbody tr[data-status="completed"]').first().waitFor();
+    assert.equal(await page.locator('#whoami').innerText(), 'signed in as otto (operator)');
+    assert.deepEqual(await rowActions(), ['Details', 'Download', 'Verify', 'Pin', 'Drill', 'Contents']);
+    assert.equal(await page.locator('#backups-table button', { hasText: /^(Restore|Delete)$/ }).count(), 0);
+    assert.equal(await page.locator('#create-form').isVisible(), true, 'an operator backs up');
+    await page.locator('#tab-settings').click();
+    await page.locator('#schedule-status dl').waitFor();
+    assert.equal(await page.locator('#cleanup-panel').isHidden(), true);
+    assert.equal(await page.locator('#settings-save').isHidden(), true);
+    assert.equal(await page.locator('#f-schedule').isDisabled(), true);
+    await shot('operator');
+
+    const viewer = hs256({ sub: 'vera', roles: ['auditor'] }, TEST_SECRET);
+    await page.goto(`${root}/backup-admin?as=vera#token=${viewer}`);
+    await page.locator('#backups-table tbody tr[data-status="completed"]').first().waitFor();
+    assert.equal(await page.locator('#whoami').innerText(), 'signed in as vera (viewer)');
+    assert.deepEqual(await rowActions(), ['Details', 'Contents']);
+    assert.equal(await page.locator('#create-form').isHidden(), true);
+    await page.locator('#tab-audit').click();
+    await page.locator('#audit-table tbody tr[data-action]').first().waitFor();
+
+    await page.goto(`${root}/backup-admin?as=alice#token=${admin}`);
+    await page.locator('#backups-table tbody tr[data-status="completed"]').first().waitFor();
+    assert.deepEqual(await rowActions(), ['Details', 'Download', 'Verify', 'Pin', 'Drill', 'Contents', 'Restore', 'Delete']);
+    await page.locator('#tab-settings').click();
+    await page.locator('#schedule-status dl').waitFor();
+    assert.equal(await page.locator('#cleanup-panel').isVisible(), true);
+    assert.equal(await page.locator('#f-schedule').isDisabled(), false);
   });
 
   it('ran without a CSP violation or a script error', () => {

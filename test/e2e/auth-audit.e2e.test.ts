@@ -56,7 +56,7 @@ describe('admin guard and audit trail', () => {
     const mallory = denied.items.filter((e: any) => e.actor === 'mallory');
     assert.equal(mallory.length, 3);
     assert.deepEqual(mallory.map((e: any) => e.action).sort(), ['audit.list', 'backup.create', 'backup.list']);
-    assert.ok(mallory.every((e: any) => e.ip && /no admin role/.test(e.detail.reason)));
+    assert.ok(mallory.every((e: any) => e.ip && /no admin, operator or viewer role/.test(e.detail.reason)));
     const anonymous = denied.items.filter((e: any) => e.actor === null);
     const calls = (entries: any[]) => entries.reduce((sum, e) => sum + e.count, 0);
     // refusals of one address, action and reason within a minute share an entry and count up

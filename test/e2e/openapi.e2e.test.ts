@@ -142,7 +142,7 @@ describe('OpenAPI document', () => {
       type: 'http',
       scheme: 'bearer',
       bearerFormat: 'JWT',
-      description: 'A JWT whose roles include an admin role',
+      description: 'A JWT whose roles include an admin, operator or viewer role',
     });
   });
 

@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
+import { enableServerCors } from '../../src/config/cors';
 import { PgBackupOptions } from '../../src/pg-backup.options';
 import { sleep } from './net';
 import { hs256 } from './tokens';
@@ -24,11 +25,11 @@ export interface TestApp {
   createBackup(body?: object, token?: string): Promise<any>;
 }
 
-/** The standalone server's module, in-process, on a free port. */
+/** The standalone server's module, in-process, on a free port; with `corsOrigins`, CORS as main.ts sets it from CORS_ORIGINS. */
 export async function startApp(
   databaseUrl: string,
   overrides: Partial<PgBackupOptions> = {},
-  serverOptions: Parameters<typeof AppModule.register>[1] = {},
+  { corsOrigins = [], ...serverOptions }: NonNullable<Parameters<typeof AppModule.register>[1]> & { corsOrigins?: string[] } = {},
 ): Promise<TestApp> {
   const backupDir = overrides.backupDir ?? mkdtempSync(join(tmpdir(), 'pgb-test-backups-'));
   const options: PgBackupOptions = {
@@ -42,6 +43,7 @@ export async function startApp(
   };
   const app = await NestFactory.create(AppModule.register(options, serverOptions), { logger: process.env.TEST_LOGS ? undefined : false });
   app.enableShutdownHooks();
+  enableServerCors(app, corsOrigins);
   await app.listen(0, '127.0.0.1');
   // the tests' synchronous psql calls freeze this process, client and server alike: a server-side
   // keep-alive shorter than such a freeze closes the socket the next request is already using

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EnvironmentVariables, InvalidEnvironmentError, validateEnvironment } from '../../src/config/env.validation';
+import { corsOrigins, EnvironmentVariables, InvalidEnvironmentError, validateEnvironment } from '../../src/config/env.validation';
 import { serverOptions } from '../../src/config/server-options';
 
 function rejects(env: NodeJS.ProcessEnv, variable: string): InvalidEnvironmentError {
@@ -197,4 +197,49 @@ describe('serverOptions', () => {
     assert.equal(serverOptions(Object.assign(vars, { JWT_SECRET: 'a-secret-of-at-least-16-chars' }), URL).lockWaitTimeoutMs, 5000);
     rejects({ BACKUP_LOCK_WAIT_SECONDS: '0' }, 'BACKUP_LOCK_WAIT_SECONDS');
   });
+
+  it('maps OPERATOR_ROLES and VIEWER_ROLES, none by default', () => {
+    const secret = { JWT_SECRET: 'a-secret-of-at-least-16-chars' };
+    const none = serverOptions(validateEnvironment(secret), URL);
+    assert.deepEqual([none.auth.operatorRoles, none.auth.viewerRoles], [[], []]);
+    const set = serverOptions(validateEnvironment({ ...secret, OPERATOR_ROLES: 'backup-operator, ops:backup', VIEWER_ROLES: ' auditor ' }), URL);
+    assert.deepEqual(set.auth.operatorRoles, ['backup-operator', 'ops:backup']);
+    assert.deepEqual(set.auth.viewerRoles, ['auditor']);
+  });
+
+  it('rejects OPERATOR_ROLES and VIEWER_ROLES that are not lists of role names', () => {
+    rejects({ OPERATOR_ROLES: 'ops; drop' }, 'OPERATOR_ROLES');
+    rejects({ VIEWER_ROLES: 'a,,b' }, 'VIEWER_ROLES');
+    rejects({ VIEWER_ROLES: 'read only' }, 'VIEWER_ROLES');
+  });
+});
+
+describe('CORS_ORIGINS', () => {
+  it('is empty by default: same origin only', () => {
+    assert.deepEqual(corsOrigins(validateEnvironment({})), []);
+  });
+
+  it('accepts a comma-separated list of origins, with ports', () => {
+    const vars = validateEnvironment({ CORS_ORIGINS: 'https://panel.example.com, http://localhost:4200 ,' });
+    assert.deepEqual(corsOrigins(vars), ['https://panel.example.com', 'http://localhost:4200']);
+  });
+
+  const bad: [string, RegExp][] = [
+    ['*', /not accepted/],
+    ['null', /not accepted/],
+    ['panel.example.com', /not an origin like/],
+    ['https://panel.example.com/admin', /write it as https:\/\/panel\.example\.com/],
+    ['https://panel.example.com/', /write it as https:\/\/panel\.example\.com \(/],
+    ['https://Panel.Example.com', /write it as https:\/\/panel\.example\.com/],
+    ['https://panel.example.com:443', /write it as https:\/\/panel\.example\.com/],
+    ['https://user@panel.example.com', /not an origin/],
+    ['https://panel.example.com?x=1', /not an origin/],
+    ['ftp://panel.example.com', /http\(s\) origin/],
+  ];
+  for (const [entry, reason] of bad) {
+    it(`rejects ${entry}, naming CORS_ORIGINS and why`, () => {
+      const error = rejects({ CORS_ORIGINS: `https://ok.example.com,${entry}` }, 'CORS_ORIGINS');
+      assert.match(error.message, reason);
+    });
+  }
 });
