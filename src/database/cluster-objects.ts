@@ -88,6 +88,7 @@ export async function readClusterObjects(client: Pick<Client, 'query'>, excluded
     `SELECT DISTINCT t.spcname AS name
        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace
       WHERE c.relnamespace NOT IN (${excluded}) AND c.relkind IN ('r', 'p', 'm', 'i', 'I')
+        AND c.relnamespace NOT IN (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname LIKE 'pg\\_%' OR nspname = 'information_schema')
       ORDER BY 1`,
     [excludedSchemas],
   );

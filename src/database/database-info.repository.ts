@@ -90,7 +90,7 @@ export interface ClusterState {
   databaseOwner: boolean;
   /** The database's own settings now, `name=value`. */
   settings: string[];
-  /** Of the settings asked about, those only a superuser may set. */
+  /** Of the settings asked about, those only a superuser may set per database: not `user` context, or unknown here (a placeholder). */
   superuserSettings: string[];
 }
 
@@ -189,7 +189,8 @@ export class DatabaseInfoRepository {
               ARRAY(SELECT spcname::text FROM pg_catalog.pg_tablespace WHERE spcname = ANY($2::text[])) AS tablespaces,
               r.rolsuper AS superuser, r.rolcreaterole AS "createRole", pg_catalog.pg_has_role(d.datdba, 'USAGE') AS "databaseOwner",
               ARRAY(SELECT unnest(s.setconfig) FROM pg_catalog.pg_db_role_setting s WHERE s.setrole = 0 AND s.setdatabase = d.oid) AS settings,
-              ARRAY(SELECT name::text FROM pg_catalog.pg_settings WHERE name = ANY($3::text[]) AND context NOT IN ('user')) AS "superuserSettings"
+              ARRAY(SELECT wanted.name FROM unnest($3::text[]) AS wanted(name) LEFT JOIN pg_catalog.pg_settings s ON s.name = wanted.name
+                     WHERE s.context IS DISTINCT FROM 'user') AS "superuserSettings"
          FROM pg_catalog.pg_roles r, pg_catalog.pg_database d
         WHERE r.rolname = current_user AND d.datname = current_database()`,
       [roles, tablespaces, settingNames],
