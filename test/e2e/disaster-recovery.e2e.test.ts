@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -32,6 +32,9 @@ grant select (id, amount) on shop.orders to "Odd ""Role"" ü";
 alter table shop.orders enable row level security;
 create policy tenant_rows on shop.orders to tenant using (tenant = current_user);
 alter default privileges for role app_owner in schema shop grant select on tables to app_reader;
+create table shop.archive (id int primary key) tablespace fast;
+alter table shop.archive owner to app_owner;
+insert into shop.archive select generate_series(1, 50);
 alter database app set work_mem = '8MB';
 alter database app set search_path = shop, public;
 alter database app set app.greeting = 'it''s, "quoted"';
@@ -72,6 +75,7 @@ describe('disaster recovery onto a new cluster: only the backup directory and th
   let s3server: S3rver;
   let s3: S3StorageOptions;
   let backupDir: string;
+  let tablespaceDir: string | undefined;
   let backup: any;
   let lost: { schema: string[]; rows: string; facts: ReturnType<typeof clusterFacts> };
   const apps: TestApp[] = [];
@@ -83,6 +87,9 @@ describe('disaster recovery onto a new cluster: only the backup directory and th
 
     old = await startPostgres();
     old.psql('create database app');
+    tablespaceDir = mkdtempSync(join(tmpdir(), 'pgb-tablespace-'));
+    if (process.getuid?.() === 0) chownSync(tablespaceDir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), 0);
+    old.psql(`create tablespace fast location '${tablespaceDir}'`);
     old.psql(FIXTURE);
     const server = await startApp(old.url('app'), { s3, manifestHmacKey: MANIFEST_KEY });
     backupDir = server.backupDir;
@@ -100,6 +107,7 @@ describe('disaster recovery onto a new cluster: only the backup directory and th
     await s3server?.close().catch(() => undefined);
     old?.stop();
     fresh?.stop();
+    if (tablespaceDir) rmSync(tablespaceDir, { recursive: true, force: true });
   });
 
   /** A fresh installation on `database` as `user`, its history rebuilt from the locations by import. */
@@ -131,7 +139,7 @@ describe('disaster recovery onto a new cluster: only the backup directory and th
     assert.equal(JSON.stringify(cluster).includes('secret'), false, 'never a password');
     assert.equal(cluster.roles.find((r: any) => r.name === 'tenant').inPolicy, true);
     assert.deepEqual(cluster.memberships, [{ role: 'app_reader', member: 'app_login', admin: true }]);
-    assert.deepEqual(cluster.tablespaces, []);
+    assert.deepEqual(cluster.tablespaces, ['fast']);
     assert.deepEqual([...cluster.settings].sort(), [`app.greeting=it's, "quoted"`, 'search_path=shop, public', 'work_mem=8MB']);
   });
 
@@ -174,6 +182,8 @@ describe('disaster recovery onto a new cluster: only the backup directory and th
     assert.equal(done.status, 'completed', done.error);
     assert.deepEqual(sorted(done.detail.roles), { created: [], needPassword: [], skipped: ['app_login', 'app_owner', 'app_reader', ODD].sort() });
     assert.equal(rowsOf(fresh, 'plain'), lost.rows);
+    assert.deepEqual(done.detail.tablespacesMissing, ['fast']);
+    assert.equal(fresh.psql('select count(*) from shop.archive', 'plain'), '50');
     assert.equal(fresh.psql(`select relowner::regrole, relacl is null from pg_class where oid = 'shop.orders'::regclass`, 'plain'), 'plain|t');
     assert.equal(fresh.psql('select count(*) from pg_default_acl', 'plain'), '0');
     assert.equal(fresh.psql(`select polname from pg_policy`, 'plain'), 'tenant_rows');
@@ -208,6 +218,9 @@ describe('disaster recovery onto a new cluster: only the backup directory and th
     const done = await app.waitDone(`/restores/${started.json.id}`, admin);
     assert.equal(done.status, 'completed', done.error);
     assert.deepEqual(sorted(done.detail.roles), { created: ['app_login', 'app_owner', 'app_reader', ODD].sort(), needPassword: ['app_login'], skipped: [] });
+    assert.deepEqual(done.detail.tablespacesMissing, ['fast'], 'restored into the default tablespace, and said so');
+    assert.equal(fresh.psql(`select reltablespace from pg_class where oid = 'shop.archive'::regclass`, 'app'), '0');
+    assert.equal(fresh.psql('select count(*) from shop.archive', 'app'), '50');
     // a placeholder (no extension defines app.greeting) only a superuser may set per database: reported, not applied
     assert.deepEqual(done.detail.settingsNotApplied, [`app.greeting=it's, "quoted"`]);
 
