@@ -45,6 +45,10 @@ export async function readClusterObjects(client: Pick<Client, 'query'>, excluded
   const excluded = `SELECT oid FROM pg_catalog.pg_namespace WHERE nspname LIKE ANY($1::text[])`;
   const { rows: roles } = await client.query<ClusterRole>(
     `WITH RECURSIVE excluded AS (${excluded}),
+     user_schemas AS (
+       SELECT oid, nspname, nspowner FROM pg_catalog.pg_namespace
+        WHERE nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%' AND oid NOT IN (SELECT oid FROM excluded)
+     ),
      dumped AS (
        SELECT d.refobjid AS role, d.deptype FROM pg_catalog.pg_shdepend d
         WHERE d.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
@@ -55,10 +59,10 @@ export async function readClusterObjects(client: Pick<Client, 'query'>, excluded
           AND NOT (d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid IN (SELECT oid FROM pg_catalog.pg_proc WHERE pronamespace IN (SELECT oid FROM excluded)))
        UNION ALL
        -- the bootstrap superuser is pinned: what it owns is not in pg_shdepend
-       SELECT 10::oid, 'o' WHERE EXISTS (
-         SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relowner = 10 AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname NOT LIKE 'pg\\_%'
-            AND n.oid NOT IN (SELECT oid FROM excluded))
+       SELECT 10::oid, 'o' WHERE EXISTS (SELECT 1 FROM user_schemas n WHERE n.nspowner = 10 AND n.nspname <> 'public')
+          OR EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.relowner = 10 AND c.relnamespace IN (SELECT oid FROM user_schemas))
+          OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.proowner = 10 AND p.pronamespace IN (SELECT oid FROM user_schemas))
+          OR EXISTS (SELECT 1 FROM pg_catalog.pg_type t WHERE t.typowner = 10 AND t.typnamespace IN (SELECT oid FROM user_schemas))
      ),
      needed(oid) AS (
        SELECT role FROM dumped
