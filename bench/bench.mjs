@@ -3,6 +3,7 @@
 // npm run bench -- --quick                    a smoke run: --scale 0.1 --runs 1
 // npm run bench -- --only backups,restores     some phases only (backups, restores, drills, manytables, latency)
 // npm run bench -- --only manytables --tables 500   the many-tables case with fewer tables (default 2,000)
+// npm run bench -- --quick --only dr           disaster recovery: import and restore onto a second, new cluster that lacks the roles
 // BENCH_SERVER_NODE_ARGS='--cpu-prof'          extra node flags for the servers (profiling)
 //
 // Measures our backup and restore next to pg_dump/pg_restore on a database it generates, against
@@ -14,7 +15,7 @@
 import autocannon from 'autocannon';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -193,6 +194,7 @@ async function startServer(pg, backupDir, env = {}) {
       return wait(`/restores/${r.id}`);
     }),
     get: (id) => call('GET', `/backups/${id}`),
+    importAll: () => call('POST', '/backups/import'),
     current: () => call('GET', '/operations/current'),
     async drill(id) {
       const before = (await call('GET', `/backups/${id}`)).drill?.at;
@@ -533,6 +535,68 @@ async function main() {
       manyTables.ratios = { backupToPgDumpZ0: round(mt.ours.median / mt.dumpZ0.median), restoreToPgRestore: round(mt.oursRestore.median / mt.restoreRef.median) };
     }
 
+    // ---- disaster recovery: the database's tables owned by a role and granted to another; a new
+    // cluster without them; our import + restore (creating the roles) next to CREATE ROLE + pg_restore -1
+    const dr = { figures: {} };
+    if (PHASES.has('dr')) {
+      pg.psql(`create role dr_owner nologin; create role dr_reader nologin;
+        do $$ declare t record; begin
+          for t in select tablename from pg_tables where schemaname = 'public' loop
+            execute format('alter table public.%I owner to dr_owner; grant select on public.%I to dr_reader', t.tablename, t.tablename);
+          end loop;
+        end $$;`, 'bench');
+      const drBackup = await server.backup();
+      if (drBackup.status !== 'completed') throw new Error(`dr: backup failed: ${drBackup.error}`);
+      run('pg_dump', [...connArgs, '-Fc', '-N', 'backup_admin', '-f', `${work}/dr.dump`, 'bench']);
+      // only this backup survives the disaster
+      const drDir = join(work, 'dr-backups');
+      mkdirSync(drDir, { mode: 0o700 });
+      for (const f of [drBackup.filename, `${drBackup.filename}.json`]) copyFileSync(join(work, 'backups', f), join(drDir, f));
+      const other = await startCluster();
+      try {
+        const otherConn = `-h 127.0.0.1 -p ${other.port} -U postgres`;
+        const newCluster = (db) => {
+          for (const d of ['dr_app', 'dr_ref']) other.psql(`drop database if exists ${d} with (force)`);
+          other.psql('drop role if exists dr_owner, dr_reader');
+          other.psql(`create database ${db}`);
+        };
+        const drContender = (name, label, measure) => {
+          dr.figures[name] = { label, seconds: [] };
+          return { run: async (warmUp) => {
+            settle();
+            other.psql('checkpoint');
+            const seconds = await measure();
+            if (!warmUp) dr.figures[name].seconds.push(seconds);
+          } };
+        };
+        await rounds([
+          drContender('restoreRef', 'CREATE ROLE … + pg_restore -1 -e (of -Fc), new cluster', async () => {
+            newCluster('dr_ref');
+            return timeShell(`psql ${otherConn} -X -q -v ON_ERROR_STOP=1 -d dr_ref -c 'create role dr_owner nologin; create role dr_reader nologin' && ` +
+              `pg_restore ${otherConn} -d dr_ref --single-transaction --exit-on-error ${work}/dr.dump`);
+          }),
+          drContender('ours', 'our import + restore creating the roles (safety backup off), new cluster', async () => {
+            newCluster('dr_app');
+            const newServer = await startServer(other, drDir, { DATABASE_URL: other.url('dr_app') });
+            try {
+              const imported = await newServer.importAll();
+              if (!imported.imported?.length) throw new Error(`dr: nothing imported: ${JSON.stringify(imported)}`);
+              const r = await newServer.restore(drBackup.id, false);
+              if (r.status !== 'completed') throw new Error(`dr: restore failed: ${r.error}`);
+              if (r.detail?.roles?.created?.length !== 2) throw new Error(`dr: expected two roles created: ${JSON.stringify(r.detail)}`);
+              return r.seconds;
+            } finally {
+              await newServer.stop();
+            }
+          }),
+        ], RUNS, (i) => console.log(`disaster recovery: run ${i + 1}/${RUNS}`));
+      } finally {
+        other.stop();
+      }
+      for (const f of Object.values(dr.figures)) f.median = round(median(f.seconds));
+      dr.ratio = round(dr.figures.ours.median / dr.figures.restoreRef.median);
+    }
+
     // ---- CPU per process: one more run of each, outside the timed rounds (the sampling costs a little CPU)
     console.log('CPU profiles…');
     const cpu = {};
@@ -593,6 +657,10 @@ async function main() {
         console.log(`| ${f.label} | ${fmt(f.seconds)} | ${vsRef} |`);
       }
     }
+    if (PHASES.has('dr')) {
+      console.log('\ndisaster recovery onto a new cluster (roles created)\n| what | time, median (min–max) | vs the reference |\n|---|---|---|');
+      for (const [name, f] of Object.entries(dr.figures)) console.log(`| ${f.label} | ${fmt(f.seconds)} | ${name === 'ours' ? `${dr.ratio.toFixed(2)}× CREATE ROLE + pg_restore -1` : ''} |`);
+    }
     console.log(`\npeak server RSS (sampled every ${SAMPLE_MS} ms; ${mb(peaks.idleAtStart)} idle after start): backup ${mb(peaks.backup)}, encrypted backup ${mb(peaks.backupEncrypted)}, restore ${mb(peaks.restore)}, restore with safety backup ${mb(peaks.restoreWithSafety)}`);
 
     console.log(`\nCPU seconds per process, one run each (utime+stime from /proc every ${SAMPLE_MS} ms; "of wall" 1.00 = one core busy throughout)`);
@@ -624,6 +692,7 @@ async function main() {
         target('restore (safety backup off) ≤ 1.1× pg_restore -1', m('oursRestore') / m('restoreRef'), '<=', 1.1, '×'),
         target('peak server RSS during restore ≤ 150 MB', Math.max(peaks.restore, peaks.restoreWithSafety) / 1e6, '<=', 150, ' MB'),
       ] : []),
+      ...(PHASES.has('dr') ? [target('DR restore onto a new cluster ≤ 1.1× CREATE ROLE + pg_restore -1', dr.ratio, '<=', 1.1, '×')] : []),
       ...Object.entries(latency.routes).map(([route, r]) => target(`${route} p99 < 50 ms, ${CONNECTIONS} connections, during a backup`, r.duringBackup.p99Ms, '<', 50, ' ms')),
     ];
     console.log('\ntargets');
@@ -639,7 +708,7 @@ async function main() {
         autocannon: JSON.parse(readFileSync(join(root, 'node_modules/autocannon/package.json'), 'utf8')).version,
       },
       scale: SCALE, databaseBytes: dbBytes, runs: RUNS, phases: [...PHASES],
-      figures, drill, manyTables, peakRssBytes: peaks, cpu, latency, targets,
+      figures, drill, manyTables, dr, peakRssBytes: peaks, cpu, latency, targets,
     };
     writeFileSync(OUT, JSON.stringify(results, null, 2) + '\n');
     console.log(`\nwritten: ${OUT}`);

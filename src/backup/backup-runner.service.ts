@@ -111,11 +111,12 @@ export class BackupRunner {
       // with zstd writing the file itself, Node's stream is ended unwritten (zstd has its own descriptor)
       const written = encoded.streams.length ? pipeline([...encoded.streams, file.stream], { signal: operation.signal }) : finished(file.stream.end());
       // counted in the dump's own snapshot while pg_dump streams
-      const [rowCounts] = await untilAborted(
+      const [rowCounts, cluster] = await untilAborted(
         operation.signal,
         Promise.race([
           Promise.all([
             snapshot.rowCounts(this.options.exactCountMaxBytes ?? DEFAULT_EXACT_COUNT_MAX_BYTES),
+            snapshot.clusterObjects(),
             written,
             child!.completion, // encodeOutputOf started it
             ...stages.map((stage) => stage.completion),
@@ -148,6 +149,7 @@ export class BackupRunner {
           tables: rowCounts.tables,
           estimatedTables: rowCounts.estimated,
           largeObjects: rowCounts.largeObjects,
+          cluster,
           encryption: this.pipeline.describeEncryption(context.format),
         },
       });

@@ -13,6 +13,8 @@ export enum BackupType {
   Upload = 'upload',
 }
 
+import type { ClusterObjects } from '../database/cluster-objects';
+
 export interface BackupMetadata {
   database: string;
   serverVersion: string;
@@ -24,6 +26,8 @@ export interface BackupMetadata {
   estimatedTables?: string[];
   /** Large objects in the dump (absent in older backups). None lets a restore stream straight into psql. */
   largeObjects?: number;
+  /** Roles, tablespaces and database settings the dump needs but does not hold (absent in older backups). */
+  cluster?: ClusterObjects;
   /** Who can decrypt: the recipients' public keys, or `passphrase`; absent when not encrypted. */
   encryption?: { recipients: string[] } | { passphrase: true };
 }

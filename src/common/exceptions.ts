@@ -58,3 +58,6 @@ export class OperationCancelledError extends Error {
     super('cancelled');
   }
 }
+
+/** Restore refused before anything changed: roles the backup needs are missing, and the `roles` mode (or the restoring role's privileges) rules out going on. */
+export class RolesMissingException extends UnprocessableEntityException {}

@@ -5,6 +5,7 @@ import { Client, QueryResult } from 'pg';
 import { DataSource } from 'typeorm';
 import { quoteIdent, quoteLiteral } from '../infra/process/pg-connection';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
+import { ClusterObjects, readClusterObjects } from './cluster-objects';
 import { APPLICATION_NAME } from './data-source';
 import { newClient, openSession } from './pg-client';
 import { dropTrashBatchSql, dropTrashSchemasSql, TRASH_PATTERN } from './trash-schemas';
@@ -38,6 +39,8 @@ export interface DumpSnapshot {
   /** For `pg_dump --snapshot`. */
   id: string;
   rowCounts(exactMaxBytes: number): Promise<TableRowCounts>;
+  /** The roles, tablespaces and database settings the dumped objects need, as of the snapshot. */
+  clusterObjects(): Promise<ClusterObjects>;
   /** Ends the transaction (closing its connection), cancelling a count still running. */
   close(): Promise<void>;
 }
@@ -75,10 +78,31 @@ export interface LockCapacity {
   estimated: number;
 }
 
+/** What this cluster has of what a backup needs, and what the restoring role may do about the rest. */
+export interface ClusterState {
+  /** Those of the roles asked about that exist. */
+  roles: string[];
+  /** Those of the tablespaces asked about that exist. */
+  tablespaces: string[];
+  superuser: boolean;
+  createRole: boolean;
+  /** Owns the database (or is a member of its owner): may ALTER DATABASE … SET. */
+  databaseOwner: boolean;
+  /** The database's own settings now, `name=value`. */
+  settings: string[];
+  /** Of the settings asked about, those only a superuser may set per database: not `user` context, or unknown here (a placeholder). */
+  superuserSettings: string[];
+}
+
 export interface ServerInfo {
   database: string;
   version: string;
   major: number;
+}
+
+/** A LIKE pattern matching `text` alone. */
+function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 /** Read-only questions about the backed-up database, and terminating sessions that block a restore. */
@@ -115,6 +139,7 @@ export class DatabaseInfoRepository {
       return {
         id,
         rowCounts: (exactMaxBytes) => this.rowCounts(client, exactMaxBytes),
+        clusterObjects: async () => readClusterObjects(client, [...(await this.installationSchemas()).map(likeLiteral), TRASH_PATTERN]),
         close: async () => {
           // a count still waiting for a table lock would outlive the connection: cancel it
           await this.dataSource.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
@@ -155,6 +180,22 @@ export class DatabaseInfoRepository {
       batch.forEach((t, j) => (counts.tables[t.key] = Number(results[2 * j].rows[0].rows)));
     }
     return counts;
+  }
+
+  /** Which of `roles`, `tablespaces` exist here, and what the module's role may do. */
+  async clusterState(roles: string[], tablespaces: string[], settingNames: string[]): Promise<ClusterState> {
+    const [row] = await this.dataSource.query(
+      `SELECT ARRAY(SELECT rolname::text FROM pg_catalog.pg_roles WHERE rolname = ANY($1::text[])) AS roles,
+              ARRAY(SELECT spcname::text FROM pg_catalog.pg_tablespace WHERE spcname = ANY($2::text[])) AS tablespaces,
+              r.rolsuper AS superuser, r.rolcreaterole AS "createRole", pg_catalog.pg_has_role(d.datdba, 'USAGE') AS "databaseOwner",
+              ARRAY(SELECT unnest(s.setconfig) FROM pg_catalog.pg_db_role_setting s WHERE s.setrole = 0 AND s.setdatabase = d.oid) AS settings,
+              ARRAY(SELECT wanted.name FROM unnest($3::text[]) AS wanted(name) LEFT JOIN pg_catalog.pg_settings s ON s.name = wanted.name
+                     WHERE s.context IS DISTINCT FROM 'user') AS "superuserSettings"
+         FROM pg_catalog.pg_roles r, pg_catalog.pg_database d
+        WHERE r.rolname = current_user AND d.datname = current_database()`,
+      [roles, tablespaces, settingNames],
+    );
+    return row;
   }
 
   /** Exact row counts of `tables` (`schema.table`) in another database of this server (a drill's scratch database); null for a missing table. */

@@ -19,6 +19,10 @@ export interface RestoreDetail {
   rowCounts?: { before: Record<string, number | null>; after: Record<string, number | null> };
   /** Roles the backup needed that the cluster lacked: created (login roles among them need a password set), or left out (`skip`). */
   roles?: { created: string[]; needPassword: string[]; skipped: string[] };
+  /** Tablespaces the backup used that the cluster lacks: everything went into the default tablespace. */
+  tablespacesMissing?: string[];
+  /** Database settings (`name=value`) of the backup the restoring role may not set (not the owner, or superuser-only). */
+  settingsNotApplied?: string[];
 }
 
 @Entity({ name: 'restore_history' })

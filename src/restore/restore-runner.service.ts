@@ -24,6 +24,7 @@ import { BackupPipeline, StageProcess } from '../pipeline/backup-pipeline.servic
 import { BlockerWatchdog } from './blocker-watchdog';
 import { restoreCommitMarkerSql } from './restore-commit-marker';
 import { tocLockWeight, wipeDatabaseSql } from './restore-script';
+import type { ClusterRestorePlan } from './role-preflight';
 
 const PROGRESS_POLL_MS = 500;
 /** Locks on catalogs and the like that a restore takes beside its own objects. */
@@ -59,9 +60,17 @@ export class RestoreRunner {
 
   /**
    * Restores `backup` from `source`, the copy the integrity check found intact. Over the live
-   * database the COMMIT is its point of no return: from then on a cancel is refused.
+   * database the COMMIT is its point of no return: from then on a cancel is refused. `cluster`'s
+   * SQL (roles to create, database settings) opens the transaction, before the wipe.
    */
-  async run(restoreId: string, backup: BackupHistory, source: BackupSource, operation: OperationHandle, target?: RestoreTarget): Promise<RestoreOutcome> {
+  async run(
+    restoreId: string,
+    backup: BackupHistory,
+    source: BackupSource,
+    operation: OperationHandle,
+    target?: RestoreTarget,
+    cluster?: ClusterRestorePlan,
+  ): Promise<RestoreOutcome> {
     const tools = await this.pgTools.forServer((await this.database.server()).major);
     if (!madeHere(backup) && !tools.restrict) {
       throw new PgToolsException(
@@ -82,7 +91,7 @@ export class RestoreRunner {
     let stages: StageProcess[] = [];
     // a scratch database has no other sessions to wait for
     const watchdog = target ? undefined : new BlockerWatchdog(this.database, applicationName, this.options.restoreGraceMs);
-    const wipe = target ? '' : wipeDatabaseSql(await this.database.installationSchemas());
+    const wipe = (cluster?.sql ?? '') + (target ? '' : wipeDatabaseSql(await this.database.installationSchemas()));
     // over the live database, the transaction records its own commit: what a restart reads when this process died
     const marker = target ? '' : restoreCommitMarkerSql(this.options.schema, restoreId);
     // without large objects pg_restore's script has no transaction statement of its own: it goes
@@ -103,7 +112,7 @@ export class RestoreRunner {
       if (localFile && format.compression === 'zstd' && !format.encrypted) file = await open(localFile, 'r');
       const decoding = file ? { ...this.backupPipeline.decodeFileForProcess(file.fd), streams: [] } : this.backupPipeline.decodeForProcess(source.open(), format);
       stages = decoding.stages;
-      script = this.processes.spawn(tools.pgRestore, pgRestoreScriptArgs({ singleTransaction: !direct }), { env: { PATH: process.env.PATH }, stdin: decoding.output ?? true });
+      script = this.processes.spawn(tools.pgRestore, pgRestoreScriptArgs({ singleTransaction: !direct, noOwner: cluster?.noOwner, noTablespaces: cluster?.noTablespaces }), { env: { PATH: process.env.PATH }, stdin: decoding.output ?? true });
       const feed = decoding.output ? decoding.streams : [...decoding.streams, childStdinSink(script.stdin!)];
       const fd = file?.fd;
       const reportProgress = async () => {

@@ -33,7 +33,11 @@ export class RestoreController {
   @ApiIdParam('backup', 'The id is not a UUID, `confirm` is not `true`, or `filesTarget` is not absolute')
   @ApiBackupNotFound()
   @ApiLockHeld()
-  @ApiError(422, 'The backup is not completed, not intact, or has no intact files part (with `files: true`); nothing was changed')
+  @ApiError(
+    422,
+    'The backup is not completed, not intact, or has no intact files part (with `files: true`); or it needs roles the cluster lacks and `roles` is `require`, ' +
+      'or `create` by a role that may not create roles, or `skip` with a row security policy naming one; nothing was changed',
+  )
   restore(@Actor() actor: string, @Param('id', ParseUUIDPipe) id: string, @Body() dto: RestoreBackupDto) {
     if (dto.dryRun) throw new BadRequestException('dryRun is not available yet');
     return this.restores.start(actor, id, toRestoreRequest(dto));

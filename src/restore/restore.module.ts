@@ -13,11 +13,12 @@ import { FilesRestoreService } from './files-restore.service';
 import { RestoreRunner } from './restore-runner.service';
 import { RestoreController } from './restore.controller';
 import { RestoreService } from './restore.service';
+import { RolePreflight } from './role-preflight';
 
 @Module({
   imports: [TypeOrmModule.forFeature([RestoreHistory, BackupHistory], PG_BACKUP_CONNECTION), AuthModule, BackupModule, InfraModule, LockModule, EventsModule],
-  providers: [RestoreService, RestoreRunner, FilesRestoreService, DrillService],
+  providers: [RestoreService, RestoreRunner, FilesRestoreService, DrillService, RolePreflight],
   controllers: [RestoreController],
-  exports: [DrillService],
+  exports: [DrillService, RolePreflight],
 })
 export class RestoreModule {}

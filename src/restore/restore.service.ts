@@ -20,6 +20,7 @@ import { FilesRestoreService } from './files-restore.service';
 import { RestoreDetail, RestoreHistory, RestoreStatus } from './restore-history.entity';
 import { RestoreRunner } from './restore-runner.service';
 import { isPartial, RestoreRequest } from './restore-request';
+import { ClusterRestorePlan, RolePreflight } from './role-preflight';
 
 
 @Injectable()
@@ -37,6 +38,7 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
     private readonly audit: AuditService,
     private readonly filesRestore: FilesRestoreService,
     private readonly events: BackupEvents,
+    private readonly rolePreflight: RolePreflight,
   ) {}
 
   onModuleInit(): void {
@@ -44,12 +46,13 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
-   * Takes the lock, refuses (422) a backup that is not completed and intact, and runs the
+   * Takes the lock, refuses (422) a backup that is not completed and intact, or one needing roles
+   * the cluster lacks that `options.roles` does not let it create or leave out, and runs the
    * safety backup and the restore in the background (202).
    */
   async start(actor: string, backupId: string, options: RestoreRequest = { files: false }): Promise<RestoreHistory> {
-    if (isPartial(options.scope) || options.target || options.roles) {
-      throw new BadRequestException('tables, schemas, target and roles are not available yet');
+    if (isPartial(options.scope) || options.target) {
+      throw new BadRequestException('tables, schemas and target are not available yet');
     }
     const backup = await this.backups.get(backupId);
     if (backup.status !== BackupStatus.Completed) {
@@ -65,6 +68,7 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
       }
       if (options.files) await this.filesRestore.check(backup, options.filesTarget);
       await this.runner.checkLockCapacity(backup, report.source!);
+      const cluster = await this.rolePreflight.plan(backup, options.roles);
       const restore = await this.restores.save(
         this.restores.create({
           id,
@@ -79,7 +83,7 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
           detail: null,
         }),
       );
-      this.lock.runInBackground(operation, () => this.run(restore, backup, report.source!, operation, options));
+      this.lock.runInBackground(operation, () => this.run(restore, backup, report.source!, operation, options, cluster));
       return restore;
     } catch (error) {
       await operation.release();
@@ -111,7 +115,14 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
     await Promise.all(this.committing.keys());
   }
 
-  private async run(restore: RestoreHistory, backup: BackupHistory, source: BackupSource, operation: HeldOperation, options: RestoreRequest): Promise<void> {
+  private async run(
+    restore: RestoreHistory,
+    backup: BackupHistory,
+    source: BackupSource,
+    operation: HeldOperation,
+    options: RestoreRequest,
+    cluster: ClusterRestorePlan,
+  ): Promise<void> {
     let recorded!: () => void;
     const done = new Promise<void>((resolve) => (recorded = resolve));
     const handle: OperationHandle = {
@@ -126,7 +137,7 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
       },
     };
     try {
-      await this.restore(restore, backup, source, operation, handle, options);
+      await this.restore(restore, backup, source, operation, handle, options, cluster);
     } finally {
       this.committing.delete(done);
       recorded();
@@ -140,11 +151,12 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
     operation: HeldOperation,
     handle: OperationHandle,
     options: RestoreRequest,
+    cluster: ClusterRestorePlan,
   ): Promise<void> {
     try {
       if (options.safetyBackup !== false) await this.safetyBackup(restore, backup, operation);
-      const outcome = await this.runner.run(restore.id, backup, source, handle);
-      const detail: RestoreDetail = outcome.terminatedPids.length ? { terminatedPids: outcome.terminatedPids } : {};
+      const outcome = await this.runner.run(restore.id, backup, source, handle, undefined, cluster);
+      const detail: RestoreDetail = { ...(outcome.terminatedPids.length ? { terminatedPids: outcome.terminatedPids } : {}), ...cluster.detail };
       if (options.files) {
         const target = options.filesTarget ?? '/';
         try {

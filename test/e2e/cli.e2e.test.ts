@@ -103,6 +103,9 @@ describe('the pg-backup CLI against a real database', () => {
     assert.match(noUrl.stderr, /DATABASE_URL must be set/);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Exit codes: 0 ok, 1 failure, 2 usage/);
+    const roles = await run('restore', '00000000-0000-4000-8000-000000000000', '--yes', '--roles', 'maybe');
+    assert.equal(roles.code, 2);
+    assert.equal(roles.stderr, 'pg-backup: --roles must be one of create, skip, require\n');
   });
 
   it('create --json: exit 0 and the completed backup as the only thing on stdout', async () => {
@@ -228,9 +231,11 @@ describe('the pg-backup CLI against a real database', () => {
     assert.match(refused.stderr, /refusing to restore without --yes when not interactive/);
     assert.deepEqual(fingerprint(pg, 'shop', SCHEMAS), mutated, 'nothing changed');
 
-    const r = await run('restore', first.id, '--yes', '--json');
+    // the role the backup's grants name (reporting) exists: --roles require goes on
+    const r = await run('restore', first.id, '--yes', '--roles', 'require', '--json');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.status, 'completed');
+    assert.equal(r.json.detail?.roles, undefined, 'no role was missing');
     assert.equal(r.json.backupId, first.id);
     assert.ok(r.json.safetyBackupId, 'a safety backup was taken first');
     assert.deepEqual(withoutModuleSchema(fingerprint(pg, 'shop', SCHEMAS)), withoutModuleSchema(original));

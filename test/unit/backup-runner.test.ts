@@ -29,6 +29,12 @@ const BACKUP_DIR = '/var/backups/pg';
 const FILENAME = 'shop-manual-20250601T120000Z-0a1b2c3d.dump';
 const FINAL_PATH = `${BACKUP_DIR}/${FILENAME}`;
 const PARTIAL_PATH = `${FINAL_PATH}.partial`;
+const CLUSTER = {
+  roles: [{ name: 'shop_owner', login: false, inherit: true, createdb: false, createrole: false, replication: false, bypassrls: false, connectionLimit: -1, validUntil: null, inPolicy: false }],
+  memberships: [],
+  tablespaces: [],
+  settings: ['work_mem=64MB'],
+};
 
 const options: PgBackupOptions = {
   databaseUrl: 'postgres://u:s3cret@h:5432/db',
@@ -81,6 +87,7 @@ function harness(setup: { failWrites?: Error; child?: FakeChild; stages?: Pipeli
     openSnapshot: mock.fn(async () => ({
       id: '00000003-0000001B-1',
       rowCounts: async (_exactMaxBytes: number) => ({ tables: { 'public.orders': 1200, 'public.customers': 80 }, estimated: ['public.orders'], largeObjects: 0 }),
+      clusterObjects: async () => CLUSTER,
       close: snapshotClose,
     })),
     userDataBytes: mock.fn(async () => 10 * 1024 * 1024),
@@ -202,6 +209,7 @@ describe('BackupRunner.run', { timeout: 10_000 }, () => {
       tables: { 'public.orders': 1200, 'public.customers': 80 },
       estimatedTables: ['public.orders'],
       largeObjects: 0,
+      cluster: CLUSTER,
       encryption: undefined,
     });
     assert.equal(h.snapshotClose.mock.callCount(), 1, "the dump's snapshot transaction is closed");

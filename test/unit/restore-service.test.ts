@@ -14,6 +14,7 @@ import { RestoreHistory, RestoreStatus } from '../../src/restore/restore-history
 import { RestoreOutcome, RestoreRunner } from '../../src/restore/restore-runner.service';
 import { FilesRestoreService } from '../../src/restore/files-restore.service';
 import { BackupEvents } from '../../src/events/backup-events';
+import { RolePreflight } from '../../src/restore/role-preflight';
 import { RestoreService } from '../../src/restore/restore.service';
 import { FakeRepository } from './support/fake-repository';
 
@@ -87,6 +88,7 @@ function harness() {
     audit as unknown as AuditService,
     {} as FilesRestoreService, // files: true is covered end to end
     new BackupEvents(),
+    { plan: async () => ({ sql: '', noOwner: false, noTablespaces: false, detail: {} }) } as unknown as RolePreflight,
   );
   return { service, restores, backups, integrity, lock, runner, audit, operation, release, abort };
 }

@@ -6,6 +6,7 @@ import type { ImportResult } from '../backup-import.service';
 import type { IntegrityCheck, IntegrityReport } from '../backup-integrity.service';
 import type { ScrubResult } from '../backup-scrub.service';
 import type { BackupStats, CleanupPreview } from '../backup.service';
+import type { ClusterMembership, ClusterObjects, ClusterRole } from '../../database/cluster-objects';
 import { BackupStatus, BackupType } from '../backup.types';
 import type { BackupCopy, BackupFilesPart, BackupMetadata, BackupOrigin, DrillResult, DrillTable, TriggerSummary } from '../backup.types';
 
@@ -21,6 +22,63 @@ export class EncryptionInfo {
 
   @ApiPropertyOptional({ enum: [true], description: 'Encrypted with a passphrase' })
   passphrase?: true;
+}
+
+export class ClusterRoleResponse implements Described<ClusterRole> {
+  @ApiProperty()
+  name!: string;
+
+  @ApiProperty()
+  login!: boolean;
+
+  @ApiProperty()
+  inherit!: boolean;
+
+  @ApiProperty()
+  createdb!: boolean;
+
+  @ApiProperty()
+  createrole!: boolean;
+
+  @ApiProperty()
+  replication!: boolean;
+
+  @ApiProperty()
+  bypassrls!: boolean;
+
+  @ApiProperty({ type: 'integer', description: '-1: no limit' })
+  connectionLimit!: number;
+
+  @ApiProperty({ type: String, nullable: true, description: 'ISO 8601 or `infinity`' })
+  validUntil!: string | null;
+
+  @ApiProperty({ description: "Named in a row security policy's TO list" })
+  inPolicy!: boolean;
+}
+
+export class ClusterMembershipResponse implements Described<ClusterMembership> {
+  @ApiProperty({ description: 'The role granted' })
+  role!: string;
+
+  @ApiProperty({ description: 'The role it is granted to' })
+  member!: string;
+
+  @ApiProperty({ description: 'WITH ADMIN OPTION' })
+  admin!: boolean;
+}
+
+export class ClusterObjectsResponse implements Described<ClusterObjects> {
+  @ApiProperty({ type: () => [ClusterRoleResponse], description: 'Owners, grantees and policy roles of the dumped objects, and their members; never passwords' })
+  roles!: ClusterRoleResponse[];
+
+  @ApiProperty({ type: () => [ClusterMembershipResponse] })
+  memberships!: ClusterMembershipResponse[];
+
+  @ApiProperty({ type: [String], description: 'Tablespaces the dumped relations are in' })
+  tablespaces!: string[];
+
+  @ApiProperty({ type: [String], description: "The database's own settings (`ALTER DATABASE … SET`), `name=value`" })
+  settings!: string[];
 }
 
 export class BackupMetadataResponse implements Described<BackupMetadata> {
@@ -44,6 +102,9 @@ export class BackupMetadataResponse implements Described<BackupMetadata> {
 
   @ApiPropertyOptional({ type: 'integer', description: 'Large objects in the dump; absent in backups from versions that did not record it' })
   largeObjects?: number;
+
+  @ApiPropertyOptional({ type: () => ClusterObjectsResponse, description: 'What the dump needs from its cluster but does not hold; absent in older backups' })
+  cluster?: ClusterObjectsResponse;
 
   @ApiPropertyOptional({ type: () => EncryptionInfo, description: 'Who can decrypt; absent when not encrypted' })
   encryption?: EncryptionInfo;

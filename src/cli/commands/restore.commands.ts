@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { CommandRun, uuidArgument } from '../command-run';
+import { ROLES_MODES, RolesMode } from '../../restore/restore-request';
 import { usageError } from '../exit-codes';
 import type { RestoreOptions } from './restore.handlers';
 
@@ -13,11 +14,14 @@ export function registerRestoreCommands(program: Command, run: CommandRun): void
     .argument('<id>', 'backup id', uuidArgument)
     .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
     .option('--target-db <name>', 'restore into this database of the same server instead: created when missing, refused unless empty; the live database is not touched')
+    .option('--roles <mode>', `roles the backup needs that the cluster lacks: ${ROLES_MODES.join(' | ')} (default create, where the role may create roles)`)
     .option('--json', 'print the finished restore as JSON')
     .action(
       run.action(async (id: string, opts: RestoreOptions) => {
         // before connecting: a script that forgot --yes learns it at once
         if (!opts.yes && !process.stdin.isTTY) throw usageError('refusing to restore without --yes when not interactive');
+        if (opts.roles !== undefined && !ROLES_MODES.includes(opts.roles as RolesMode)) throw usageError(`--roles must be one of ${ROLES_MODES.join(', ')}`);
+        if (opts.roles !== undefined && opts.targetDb !== undefined) throw usageError('--roles applies to a restore over the live database, not with --target-db');
         return (await handlers()).restore(run, id, opts);
       }),
     );

@@ -5,6 +5,7 @@ import { BackupStatus } from '../../backup/backup.types';
 import { DrillService } from '../../restore/drill.service';
 import { RestoreHistory, RestoreStatus } from '../../restore/restore-history.entity';
 import { RestoreService } from '../../restore/restore.service';
+import type { RolesMode } from '../../restore/restore-request';
 import { CliContext } from '../cli-context';
 import { CommandRun } from '../command-run';
 import { CliError, ExitCode } from '../exit-codes';
@@ -17,6 +18,7 @@ const POLL_MS = 500;
 export interface RestoreOptions {
   yes?: boolean;
   targetDb?: string;
+  roles?: RolesMode;
 }
 
 /**
@@ -45,15 +47,28 @@ export async function restore(run: CommandRun, id: string, opts: RestoreOptions)
   }
   const restores = context.get(RestoreService);
   const done = await context.audited('backup.restore', { target: id, ok: (r: RestoreHistory) => r.status === RestoreStatus.Completed }, () =>
-    run.out.withProgress(progress, async () => finished(restores, (await restores.start(context.actor, id)).id)),
+    run.out.withProgress(progress, async () => finished(restores, (await restores.start(context.actor, id, { files: false, roles: opts.roles })).id)),
   );
   run.out.result(done, () => [
     `restore ${done.id} of backup ${id} into ${context.database} ${done.status} in ${formatSeconds(done.durationMs)}` +
       (done.safetyBackupId ? ` (safety backup ${done.safetyBackupId})` : ''),
+    ...rolesLines(done),
   ]);
   if (done.status === RestoreStatus.Completed) return ExitCode.Ok;
   run.out.error(`restore ${done.id} of backup ${id} failed: ${done.error}`); // as RestoreService logs it
   return ExitCode.Failure;
+}
+
+/** What the restore did about the cluster's roles, tablespaces and database settings. */
+function rolesLines(done: RestoreHistory): string[] {
+  const { roles, tablespacesMissing, settingsNotApplied } = done.detail ?? {};
+  return [
+    ...(roles?.created.length ? [`roles created: ${roles.created.join(', ')}`] : []),
+    ...(roles?.needPassword.length ? [`login roles that need a password (ALTER ROLE … PASSWORD): ${roles.needPassword.join(', ')}`] : []),
+    ...(roles?.skipped.length ? [`roles left out, with their owners and grants: ${roles.skipped.join(', ')}`] : []),
+    ...(tablespacesMissing?.length ? [`tablespaces missing here, everything went into the default one: ${tablespacesMissing.join(', ')}`] : []),
+    ...(settingsNotApplied?.length ? [`database settings not applied (owner or superuser only): ${settingsNotApplied.join('; ')}`] : []),
+  ];
 }
 
 /** DrillService.runNow, as a scheduled drill; exit 1 when the drill fails. */

@@ -20,9 +20,15 @@ export function pgDumpArgs(dbnameArg: string, excludeSchemas: readonly string[],
  * Turns a custom-format dump into one SQL script for psql to run. With `singleTransaction` it is
  * wrapped in BEGIN … COMMIT; without, it has no transaction statements at all unless the dump
  * holds large objects (pg_restore then brackets them in BEGIN … COMMIT of their own).
+ * `noOwner`: no owners and no grants (default privileges included); `noTablespaces`: everything in the default tablespace.
  */
-export function pgRestoreScriptArgs({ singleTransaction }: { singleTransaction: boolean }): string[] {
-  return [...(singleTransaction ? ['--single-transaction'] : []), '--file=-'];
+export function pgRestoreScriptArgs({ singleTransaction, noOwner = false, noTablespaces = false }: { singleTransaction: boolean; noOwner?: boolean; noTablespaces?: boolean }): string[] {
+  return [
+    ...(singleTransaction ? ['--single-transaction'] : []),
+    ...(noOwner ? ['--no-owner', '--no-privileges'] : []),
+    ...(noTablespaces ? ['--no-tablespaces'] : []),
+    '--file=-',
+  ];
 }
 
 /** Reads the dump's table of contents from stdin. */

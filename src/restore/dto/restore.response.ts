@@ -20,12 +20,32 @@ export class RestoredFilesResponse implements Described<FilesRestoreResult & { t
   skipped!: string[];
 }
 
+export class RestoreRolesResponse {
+  @ApiProperty({ type: [String], description: 'Roles the restore created (NOLOGIN unless they had LOGIN; no password)' })
+  created!: string[];
+
+  @ApiProperty({ type: [String], description: 'Login roles among them: set a password before they can log in' })
+  needPassword!: string[];
+
+  @ApiProperty({ type: [String], description: 'With `roles: "skip"`: missing roles left out, with every owner and grant' })
+  skipped!: string[];
+}
+
 export class RestoreDetailResponse implements Described<RestoreDetail> {
   @ApiPropertyOptional({ type: 'array', items: { type: 'integer' }, description: 'Sessions terminated because they blocked the restore past the grace period' })
   terminatedPids?: number[];
 
   @ApiPropertyOptional({ type: () => RestoredFilesResponse, description: 'With `files: true`: where the files went' })
   files?: RestoredFilesResponse;
+
+  @ApiPropertyOptional({ type: () => RestoreRolesResponse, description: 'Roles the backup needed that the cluster lacked' })
+  roles?: RestoreRolesResponse;
+
+  @ApiPropertyOptional({ type: [String], description: 'Tablespaces the backup used that the cluster lacks: everything went into the default tablespace' })
+  tablespacesMissing?: string[];
+
+  @ApiPropertyOptional({ type: [String], description: "The backup's database settings (`name=value`) the restoring role may not set" })
+  settingsNotApplied?: string[];
 }
 
 /** A restore's history entry (`restore_history`). */
