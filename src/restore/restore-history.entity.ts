@@ -15,10 +15,12 @@ export interface RestoreDetail {
   /** What was asked for: the objects (none: the whole database) and where they went (none: over the live ones). */
   scope?: RestoreScope;
   target?: RestoreTargetChoice;
-  /** Rows per restored table (`schema.table`) just before the restore and just after it. */
-  rowCounts?: { before: Record<string, number | null>; after: Record<string, number | null> };
+  /** Rows per restored table (`schema.table`) just before the restore and just after it; `estimated`: the planner's figures, not counts. */
+  rowCounts?: { before: Record<string, number | null>; after: Record<string, number | null>; estimated?: string[] };
   /** Roles the backup needed that the cluster lacked: created (login roles among them need a password set), or left out (`skip`). */
   roles?: { created: string[]; needPassword: string[]; skipped: string[] };
+  /** The afterRestore hook failed or timed out: the restore stands, the host app may need a hand. */
+  afterRestoreHookError?: string;
 }
 
 @Entity({ name: 'restore_history' })
