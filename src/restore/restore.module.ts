@@ -13,12 +13,13 @@ import { DrillService } from './drill.service';
 import { FilesRestoreService } from './files-restore.service';
 import { RestoreRunner } from './restore-runner.service';
 import { RestoreController } from './restore.controller';
+import { RestoreHooksRunner } from './restore-hooks';
 import { RestorePreviewService } from './restore-preview.service';
 import { RestoreService } from './restore.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([RestoreHistory, BackupHistory], PG_BACKUP_CONNECTION), AuthModule, BackupModule, InfraModule, LockModule, EventsModule],
-  providers: [RestoreService, RestoreRunner, RestorePreviewService, BackupTocReader, FilesRestoreService, DrillService],
+  providers: [RestoreService, RestoreRunner, RestorePreviewService, RestoreHooksRunner, BackupTocReader, FilesRestoreService, DrillService],
   controllers: [RestoreController],
   exports: [DrillService],
 })

@@ -15,6 +15,9 @@ import { RestoreOutcome, RestoreRunner } from '../../src/restore/restore-runner.
 import { FilesRestoreService } from '../../src/restore/files-restore.service';
 import { BackupEvents } from '../../src/events/backup-events';
 import { RestoreService } from '../../src/restore/restore.service';
+import { RestoreHooksRunner } from '../../src/restore/restore-hooks';
+import { DatabaseInfoRepository } from '../../src/database/database-info.repository';
+import { PgBackupOptions } from '../../src/pg-backup.options';
 import { FakeRepository } from './support/fake-repository';
 
 Logger.overrideLogger(false);
@@ -78,6 +81,11 @@ function harness() {
     checkLockCapacity: mock.fn(async () => undefined),
   };
   const audit = { record: mock.fn(async (_entry: AuditRecord) => undefined) };
+  const hooks = {
+    before: mock.fn(async (_context: unknown, _signal: AbortSignal) => undefined),
+    after: mock.fn(async (_context: unknown): Promise<string | null> => null),
+  };
+  const database = { currentRowCounts: mock.fn(async (tables: string[]) => ({ tables: Object.fromEntries(tables.map((t) => [t, 1])), estimated: [] })) };
   const service = new RestoreService(
     restores.asRepository(),
     backups as unknown as BackupService,
@@ -87,8 +95,11 @@ function harness() {
     audit as unknown as AuditService,
     {} as FilesRestoreService, // files: true is covered end to end
     new BackupEvents(),
+    hooks as unknown as RestoreHooksRunner,
+    database as unknown as DatabaseInfoRepository,
+    {} as PgBackupOptions,
   );
-  return { service, restores, backups, integrity, lock, runner, audit, operation, release, abort };
+  return { service, restores, backups, integrity, lock, runner, audit, hooks, database, operation, release, abort };
 }
 
 /** Runs what start() handed to runInBackground, as the lock service would after the response. */
@@ -208,7 +219,7 @@ describe('RestoreService background run', () => {
     const stored = h.restores.rows.find((r) => r.id === restore.id)!;
     assert.equal(stored.status, RestoreStatus.Completed);
     assert.equal(stored.safetyBackupId, '5afe0000-0000-4000-8000-000000000000');
-    assert.deepEqual(stored.detail, { terminatedPids: [3141] });
+    assert.deepEqual(stored.detail, { scope: { tables: [], schemas: [] }, terminatedPids: [3141], rowCounts: { before: {}, after: {} } });
     assert.equal(h.audit.record.mock.calls[0].arguments[0].outcome, AuditOutcome.Success);
   });
 
