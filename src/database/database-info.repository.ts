@@ -162,7 +162,8 @@ export class DatabaseInfoRepository {
       await openSession(client);
       await client.query('BEGIN READ ONLY');
       await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.ceil(lockTimeoutMs))}`);
-      const tables = (await this.userTables(client)).filter((t) => !only || only.includes(`${t.schema}.${t.table}`));
+      const wanted = only && new Set(only);
+      const tables = (await this.userTables(client)).filter((t) => !wanted || wanted.has(`${t.schema}.${t.table}`));
       const counted = await this.countTables(client, tables, exactMaxBytes, { estimateOnLockTimeout: true });
       await client.query('ROLLBACK');
       const rows: Record<string, number | null> = {};
