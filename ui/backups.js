@@ -322,6 +322,45 @@ function openRestore(b) {
   $('#restore-error').hidden = true;
   dialog.showModal();
   input.focus();
+  void loadPreview(restoreTarget);
+}
+
+/** The dry run: what the restore would change, shown before the name is typed; nothing changes. */
+async function loadPreview(target) {
+  const box = $('#restore-preview');
+  fill(box, h('p', { className: 'muted' }, 'Checking what this restore would change…'));
+  let p;
+  try {
+    p = await api('POST', `/backups/${target.backup.id}/restore`, { body: { dryRun: true } });
+  } catch (e) {
+    if (restoreTarget === target) fill(box, h('p', { className: 'warn-text' }, `No preview: ${e.message}`));
+    return;
+  }
+  if (restoreTarget !== target) return;
+  const changed = p.tables.filter((t) => t.current !== t.backup);
+  const rows = (n, estimated) => (n === null ? 'absent' : `${estimated ? '~' : ''}${n}`);
+  const name = (o) => (o.schema === null ? o.name : `${o.schema}.${o.name}`);
+  const warnings = [
+    p.blockedBy && `A ${p.blockedBy.type} started by ${p.blockedBy.startedBy} is running: the restore can start once it has finished.`,
+    p.locks && !p.locks.enough && `Needs about ${p.locks.needed} locks, the server allows ${p.locks.available}: set max_locks_per_transaction to ${p.locks.requiredMaxLocksPerTransaction} first.`,
+    p.safetyBackup && !p.safetyBackup.enough && `The safety backup needs about ${bytes(p.safetyBackup.expectedBytes)}; ${bytes(p.safetyBackup.freeBytes)} free.`,
+    p.roles?.toCreate.length && `Roles the backup needs that the server lacks: ${p.roles.toCreate.join(', ')}.`,
+  ].filter(Boolean);
+  fill(box,
+    warnings.map((w) => h('p', { className: 'warn-text' }, w)),
+    changed.length
+      ? h('table', { className: 'compact', id: 'restore-preview-tables' },
+          h('thead', {}, h('tr', {}, ['table', 'rows now', 'rows after'].map((t) => h('th', {}, t)))),
+          h('tbody', {}, changed.map((t) => h('tr', {},
+            h('td', {}, t.name),
+            h('td', { className: 'num' }, rows(t.current, t.estimated)),
+            h('td', { className: 'num' }, rows(t.backup, t.estimated))))))
+      : h('p', { className: 'muted' }, `Every table keeps its row count (${p.tables.length} tables).`),
+    p.vanishing.length
+      ? h('p', { id: 'restore-preview-vanishing' }, h('strong', {}, 'Removed (made after the backup): '), p.vanishing.map((o) => `${o.kind.toLowerCase()} ${name(o)}`).join(', '))
+      : null,
+    h('p', { className: 'muted' }, p.estimatedDurationMs === null ? 'No past restore to estimate the duration from.' : `Takes about ${duration(p.estimatedDurationMs)}, judging by past restores.`),
+  );
 }
 
 async function restore() {

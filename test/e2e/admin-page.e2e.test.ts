@@ -204,6 +204,9 @@ describe('the admin page in headless Chromium', () => {
     assert.match(text, /replaces the entire content of database shop/);
     assert.match(text, /Everything written since .* is lost/);
     assert.match(text, /safety backup/);
+    await page.locator('#restore-preview-tables').waitFor({ timeout: 30_000 });
+    assert.match(await page.locator('#restore-preview-tables').innerText(), /public\.items\s+6000\s+2000/, 'the dry run shows the rows now and after, before the name is typed');
+    assert.equal(pg.psql('select count(*) from items', 'shop'), '6000', 'the preview changed nothing');
     const confirm = page.locator('#restore-confirm');
     assert.equal(await confirm.isDisabled(), true);
     await page.locator('#restore-confirm-input').fill('sho');
