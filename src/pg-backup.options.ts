@@ -1,6 +1,7 @@
 import { ModuleMetadata } from '@nestjs/common';
 import type { AgeIdentity, AgeRecipient } from './crypto/age';
 import type { Compression } from './pipeline/backup-format';
+import type { RestoreScope, RestoreTargetChoice } from './restore/restore-request';
 
 export const PG_BACKUP_OPTIONS = 'PG_BACKUP:MODULE_OPTIONS';
 /** The admin API's route prefix (`PgBackupModuleAsyncOptions.path`). */
@@ -115,9 +116,9 @@ export interface RestoreHookContext {
   /** Who started the restore (the token's `sub`). */
   actor: string;
   /** Empty lists: the whole database. */
-  scope: import('./restore/restore-request').RestoreScope;
+  scope: RestoreScope;
   /** null: over the live objects. */
-  target: import('./restore/restore-request').RestoreTargetChoice | null;
+  target: RestoreTargetChoice | null;
   /** Aborted when the hook's time is up (or the restore is cancelled): stop waiting then. */
   signal: AbortSignal;
 }
