@@ -21,3 +21,6 @@ export { BackupEvents } from './events/backup-events';
 export type { BackupEventMap, BackupEventName } from './events/backup-events';
 export type { DrillResult, DrillTable } from './backup/backup.types';
 export type { NotificationOptions, WebhookTarget, HealthOptions, MetricsOptions, TriggerOptions } from './pg-backup.options';
+export type { RestoreHooks, RestoreHookContext, AfterRestoreHookContext } from './pg-backup.options';
+export type { RestoreDetail } from './restore/restore-history.entity';
+export type { RestoreScope, RestoreTargetChoice } from './restore/restore-request';

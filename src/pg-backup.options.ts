@@ -1,6 +1,7 @@
 import { ModuleMetadata } from '@nestjs/common';
 import type { AgeIdentity, AgeRecipient } from './crypto/age';
 import type { Compression } from './pipeline/backup-format';
+import type { RestoreScope, RestoreTargetChoice } from './restore/restore-request';
 
 export const PG_BACKUP_OPTIONS = 'PG_BACKUP:MODULE_OPTIONS';
 /** The admin API's route prefix (`PgBackupModuleAsyncOptions.path`). */
@@ -112,6 +113,46 @@ export interface TriggerOptions {
   maxWaitMs?: number;
 }
 
+/** What a restore hook is told. */
+export interface RestoreHookContext {
+  restoreId: string;
+  backupId: string;
+  /** Who started the restore (the token's `sub`). */
+  actor: string;
+  /** Empty lists: the whole database. */
+  scope: RestoreScope;
+  /** null: over the live objects. */
+  target: RestoreTargetChoice | null;
+  /** Aborted when the hook's time is up (or the restore is cancelled): stop waiting then. */
+  signal: AbortSignal;
+}
+
+export interface AfterRestoreHookContext extends RestoreHookContext {
+  outcome: 'completed' | 'failed';
+  /** Why it failed; null when it completed. */
+  error: string | null;
+}
+
+/**
+ * The host app's part in a restore, awaited. `beforeRestore` runs after the safety backup, right
+ * before the data changes (enter maintenance mode, drain work, close pools to the database): if it
+ * throws or times out the restore fails and nothing changes. `afterRestore` runs once the restore
+ * has ended, whenever `beforeRestore` was called (run migrations, clear caches, leave maintenance
+ * mode): its failure is recorded on the restore, which stands.
+ */
+export interface RestoreHooks {
+  beforeRestore?(context: RestoreHookContext): Promise<void> | void;
+  afterRestore?(context: AfterRestoreHookContext): Promise<void> | void;
+  /** For each hook, its webhooks included (default 60 s). */
+  timeoutMs?: number;
+  /**
+   * The same as webhooks (the standalone server's RESTORE_HOOK_URLS): each URL is POSTed
+   * `{ event: "restore.before" | "restore.after", at, data }`, signed as notifications are; a
+   * non-2xx answer counts as the hook failing.
+   */
+  webhooks?: { urls: string[]; secret?: string };
+}
+
 export interface PgBackupOptions {
   /** The database that is backed up and restored, also home of the module's own schema. */
   databaseUrl: string;
@@ -169,6 +210,8 @@ export interface PgBackupOptions {
   restoreFilesRoots?: string[];
   /** A files restore may put files back into place (`filesTarget` `/`), into the backup's own include paths only (default false). */
   restoreFilesInPlace?: boolean;
+  /** Tell the host app before a restore changes data and after it ended. */
+  restoreHooks?: RestoreHooks;
   /** Signs every manifest written (HMAC-SHA256 over its canonical content); import checks the signature. */
   manifestHmacKey?: string;
   /** Import refuses unsigned or badly signed manifests (needs `manifestHmacKey`). */

@@ -229,6 +229,22 @@ export class EnvironmentVariables {
   BACKUP_WEBHOOK_SECRET?: string;
 
   @IsOptional()
+  @Matches(/^\s*https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*\s*$/, { message: 'RESTORE_HOOK_URLS must be a comma-separated list of http(s) URLs' })
+  RESTORE_HOOK_URLS?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'RESTORE_HOOK_SECRET must be at least 16 characters' })
+  RESTORE_HOOK_SECRET?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'RESTORE_HOOK_TIMEOUT_SECONDS must be a whole number' })
+  @Min(1)
+  @Max(3600)
+  RESTORE_HOOK_TIMEOUT_SECONDS?: number;
+
+  @IsOptional()
   @Matches(NOTIFY_EVENTS_PATTERN, { message: `BACKUP_NOTIFY_EVENTS must be a comma-separated list of ${BACKUP_EVENT_NAMES.join(', ')}` })
   BACKUP_NOTIFY_EVENTS?: string;
 

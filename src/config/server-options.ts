@@ -66,6 +66,12 @@ export function serverOptions(env: EnvironmentVariables, databaseUrl: string, fa
       backupsPerUserPerHour: env.BACKUP_RATE_LIMIT_PER_HOUR,
     },
     restoreFilesRoots: list(env.RESTORE_FILES_ROOTS).map((p) => resolve(p)),
+    restoreHooks: env.RESTORE_HOOK_URLS
+      ? {
+          webhooks: { urls: list(env.RESTORE_HOOK_URLS), secret: env.RESTORE_HOOK_SECRET },
+          timeoutMs: env.RESTORE_HOOK_TIMEOUT_SECONDS === undefined ? undefined : env.RESTORE_HOOK_TIMEOUT_SECONDS * 1000,
+        }
+      : undefined,
     restoreFilesInPlace: env.RESTORE_FILES_IN_PLACE === 'true',
     manifestHmacKey: env.MANIFEST_HMAC_KEY,
     manifestRequireSignature: env.MANIFEST_REQUIRE_SIGNATURE === 'true',

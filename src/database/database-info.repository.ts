@@ -17,6 +17,9 @@ export const SNAPSHOT_SESSION = `${APPLICATION_NAME}:snapshot`;
 const TRASH_BATCH = 200;
 /** The share of the shared lock table's estimated size one restore may plan to use (see lockCapacity()). */
 const LOCK_TABLE_USABLE = 1.4;
+/** SQLSTATE of a lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03';
+const isLockTimeout = (error: unknown) => (error as { code?: string }).code === LOCK_NOT_AVAILABLE;
 /** Tables counted per round trip. */
 const COUNT_BATCH = 100;
 /** What marks a schema as holding an installation of this module (any version): its three core tables. */
@@ -33,6 +36,19 @@ export interface TableRowCounts {
   tables: Record<string, number>;
   estimated: string[];
   largeObjects: number;
+}
+
+/** Rows per live table now (null: the table does not exist); `estimated` lists the planner's estimates among them. */
+export interface CurrentRowCounts {
+  tables: Record<string, number | null>;
+  estimated: string[];
+}
+
+/** An object of the live database as `pg_restore --list` would name it (`kind` is its desc; `schema` null for a schema). */
+export interface LiveObject {
+  kind: string;
+  schema: string | null;
+  name: string;
 }
 
 export interface DumpSnapshot {
@@ -154,15 +170,54 @@ export class DatabaseInfoRepository {
 
   /** Rows of every user table a backup contains: counted up to `exactMaxBytes` of table size, the planner's estimate above. */
   private async rowCounts(client: Client, exactMaxBytes: number): Promise<TableRowCounts> {
-    const { rows: tables } = await client.query<{ schema: string; table: string; bytes: string; estimate: string }>(
+    const tables = await this.userTables(client);
+    const { rows: lo } = await client.query('SELECT count(*) AS n FROM pg_catalog.pg_largeobject_metadata');
+    return { ...(await this.countTables(client, tables, exactMaxBytes)), largeObjects: Number(lo[0].n) };
+  }
+
+  /**
+   * Rows of the live database's user tables now (`only`: just these `schema.table`, null for
+   * one that does not exist), counted as at backup time, in a read-only transaction of its own.
+   * A count that waits longer than `lockTimeoutMs` for a table lock falls back to the estimate.
+   */
+  async currentRowCounts(only: string[] | null, { exactMaxBytes, lockTimeoutMs }: { exactMaxBytes: number; lockTimeoutMs: number }): Promise<CurrentRowCounts> {
+    const client = newClient(this.options.databaseUrl, `${APPLICATION_NAME}:count`);
+    client.on('error', () => undefined);
+    try {
+      await openSession(client);
+      await client.query('BEGIN READ ONLY');
+      await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.ceil(lockTimeoutMs))}`);
+      const wanted = only && new Set(only);
+      const tables = (await this.userTables(client)).filter((t) => !wanted || wanted.has(`${t.schema}.${t.table}`));
+      const counted = await this.countTables(client, tables, exactMaxBytes, { estimateOnLockTimeout: true });
+      await client.query('ROLLBACK');
+      const rows: Record<string, number | null> = {};
+      for (const key of only ?? Object.keys(counted.tables)) rows[key] = counted.tables[key] ?? null;
+      return { tables: rows, estimated: counted.estimated };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private async userTables(client: Client): Promise<{ schema: string; table: string; bytes: string; estimate: string }[]> {
+    const { rows } = await client.query<{ schema: string; table: string; bytes: string; estimate: string }>(
       `SELECT n.nspname AS schema, c.relname AS table, ${RELATION_BYTES} AS bytes, greatest(c.reltuples, 0)::bigint AS estimate
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
         WHERE c.relkind IN ('r', 'p') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE $2
         ORDER BY 1, 2`,
       [[...SYSTEM_SCHEMAS, ...(await this.installationSchemas())], TRASH_PATTERN],
     );
-    const { rows: lo } = await client.query('SELECT count(*) AS n FROM pg_catalog.pg_largeobject_metadata');
-    const counts: TableRowCounts = { tables: {}, estimated: [], largeObjects: Number(lo[0].n) };
+    return rows;
+  }
+
+  /** Exact counts up to `exactMaxBytes` of table size, the planner's estimate above (and, with `estimateOnLockTimeout`, for a batch that waited too long). */
+  private async countTables(
+    client: Client,
+    tables: { schema: string; table: string; bytes: string; estimate: string }[],
+    exactMaxBytes: number,
+    { estimateOnLockTimeout = false } = {},
+  ): Promise<Omit<TableRowCounts, 'largeObjects'>> {
+    const counts: Omit<TableRowCounts, 'largeObjects'> = { tables: {}, estimated: [] };
     const exact: { key: string; name: string }[] = [];
     for (const t of tables) {
       const key = `${t.schema}.${t.table}`;
@@ -176,8 +231,24 @@ export class DatabaseInfoRepository {
     for (let i = 0; i < exact.length; i += COUNT_BATCH) {
       const batch = exact.slice(i, i + COUNT_BATCH);
       const sql = batch.map((t) => `SELECT count(*) AS rows FROM ONLY ${t.name}; ROLLBACK TO SAVEPOINT pgb_count;`).join('\n');
-      const results = (await client.query(sql)) as unknown as QueryResult[];
-      batch.forEach((t, j) => (counts.tables[t.key] = Number(results[2 * j].rows[0].rows)));
+      try {
+        const results = (await client.query(sql)) as unknown as QueryResult[];
+        batch.forEach((t, j) => (counts.tables[t.key] = Number(results[2 * j].rows[0].rows)));
+      } catch (error) {
+        if (!estimateOnLockTimeout || !isLockTimeout(error)) throw error;
+        await client.query('ROLLBACK TO SAVEPOINT pgb_count');
+        // one by one: only the tables still locked keep their estimate
+        for (const t of batch) {
+          try {
+            const { rows } = await client.query(`SELECT count(*) AS rows FROM ONLY ${t.name}`);
+            counts.tables[t.key] = Number(rows[0].rows);
+          } catch (tableError) {
+            if (!isLockTimeout(tableError)) throw tableError;
+            counts.estimated.push(t.key);
+          }
+          await client.query('ROLLBACK TO SAVEPOINT pgb_count');
+        }
+      }
     }
     return counts;
   }
@@ -196,6 +267,48 @@ export class DatabaseInfoRepository {
       [roles, tablespaces, settingNames],
     );
     return row;
+  }
+
+  /**
+   * The live database's objects a restore replaces, as `pg_restore --list` names them: tables,
+   * views, materialized views, sequences, foreign tables, functions, procedures, aggregates,
+   * types, domains and schemas, outside the system's, the module's and extensions' own.
+   */
+  async liveObjects(): Promise<LiveObject[]> {
+    const excluded = [...SYSTEM_SCHEMAS, ...(await this.installationSchemas())];
+    const notExtensionMember = (catalog: string, oid: string) =>
+      `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${catalog}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
+    const inUserSchema = `n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT LIKE $2`;
+    return this.dataSource.query(
+      `SELECT 'SCHEMA' AS kind, NULL AS schema, n.nspname AS name FROM pg_namespace n
+        WHERE ${inUserSchema} AND n.nspname <> 'public' AND ${notExtensionMember('pg_namespace', 'n.oid')}
+       UNION ALL
+       SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
+              n.nspname, c.relname
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND ${inUserSchema} AND ${notExtensionMember('pg_class', 'c.oid')}
+       UNION ALL
+       SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+              n.nspname, p.proname || '(' || oidvectortypes(p.proargtypes) || ')'
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE ${inUserSchema} AND ${notExtensionMember('pg_proc', 'p.oid')}
+       UNION ALL
+       SELECT CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, n.nspname, t.typname
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+          AND ${inUserSchema} AND ${notExtensionMember('pg_type', 't.oid')}
+       ORDER BY 2 NULLS FIRST, 3, 1`,
+      [excluded, TRASH_PATTERN],
+    );
+  }
+
+  /** Those of `roles` the cluster lacks. */
+  async missingRoles(roles: string[]): Promise<string[]> {
+    const rows: { name: string }[] = await this.dataSource.query(
+      'SELECT r.name FROM unnest($1::text[]) AS r(name) WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r.name) ORDER BY 1',
+      [roles],
+    );
+    return rows.map((r) => r.name);
   }
 
   /** Exact row counts of `tables` (`schema.table`) in another database of this server (a drill's scratch database); null for a missing table. */

@@ -15,14 +15,16 @@ export interface RestoreDetail {
   /** What was asked for: the objects (none: the whole database) and where they went (none: over the live ones). */
   scope?: RestoreScope;
   target?: RestoreTargetChoice;
-  /** Rows per restored table (`schema.table`) just before the restore and just after it. */
-  rowCounts?: { before: Record<string, number | null>; after: Record<string, number | null> };
+  /** Rows per restored table (`schema.table`) just before the restore and just after it; `estimated`: the planner's figures, not counts. */
+  rowCounts?: { before: Record<string, number | null>; after: Record<string, number | null>; estimated?: string[] };
   /** Roles the backup needed that the cluster lacked: created (login roles among them need a password set), or left out (`skip`). */
   roles?: { created: string[]; needPassword: string[]; skipped: string[] };
   /** Tablespaces the backup used that the cluster lacks: everything went into the default tablespace. */
   tablespacesMissing?: string[];
   /** Database settings (`name=value`) of the backup the restoring role may not set (not the owner, or superuser-only). */
   settingsNotApplied?: string[];
+  /** The afterRestore hook failed or timed out: the restore stands, the host app may need a hand. */
+  afterRestoreHookError?: string;
 }
 
 @Entity({ name: 'restore_history' })

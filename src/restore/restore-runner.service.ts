@@ -11,7 +11,7 @@ import { PgToolsException } from '../common/exceptions';
 import { untilAborted } from '../common/until-aborted';
 import { APPLICATION_NAME } from '../database/data-source';
 import { CommitGate, DatabaseInfoRepository } from '../database/database-info.repository';
-import { pgRestoreListArgs, pgRestoreScriptArgs, psqlDirectArgs, psqlScriptArgs } from '../infra/process/pg-args';
+import { pgRestoreScriptArgs, psqlDirectArgs, psqlScriptArgs } from '../infra/process/pg-args';
 import { childStdinSink } from '../infra/process/child-stdin-sink';
 import { pgConnection } from '../infra/process/pg-connection';
 import { PgToolsRepository } from '../infra/process/pg-tools.repository';
@@ -21,6 +21,7 @@ import { OperationHandle } from '../lock/lock.service';
 import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { Compression } from '../pipeline/backup-format';
 import { BackupPipeline, StageProcess } from '../pipeline/backup-pipeline.service';
+import { BackupTocReader, TocEntry } from './backup-toc';
 import { BlockerWatchdog } from './blocker-watchdog';
 import { restoreCommitMarkerSql } from './restore-commit-marker';
 import { tocLockWeight, wipeDatabaseSql } from './restore-script';
@@ -30,6 +31,17 @@ const PROGRESS_POLL_MS = 500;
 /** Locks on catalogs and the like that a restore takes beside its own objects. */
 const CATALOG_LOCKS = 200;
 const HASH_READ_BYTES = 1024 * 1024;
+
+/** Locks a restore over the live database takes in its one transaction, against what the server allows. */
+export interface LockEstimate {
+  needed: number;
+  /** What one transaction can take in practice (see DatabaseInfoRepository.lockCapacity()). */
+  available: number;
+  maxLocksPerTransaction: number;
+  /** The setting that would make room for `needed`. */
+  requiredMaxLocksPerTransaction: number;
+  enough: boolean;
+}
 
 export interface RestoreOutcome {
   terminatedPids: number[];
@@ -56,6 +68,7 @@ export class RestoreRunner {
     private readonly pgTools: PgToolsRepository,
     private readonly processes: ProcessRepository,
     private readonly backupPipeline: BackupPipeline,
+    private readonly toc: BackupTocReader,
   ) {}
 
   /**
@@ -176,54 +189,38 @@ export class RestoreRunner {
   /**
    * Refuses (422) a restore over the live database whose one transaction needs more locks than
    * the server's shared lock table holds: it would fail with "out of shared memory", after the
-   * safety backup. Counts what the wipe renames or drops and what the dump creates (its table of
-   * contents).
+   * safety backup.
    */
   async checkLockCapacity(backup: BackupHistory, source: BackupSource): Promise<void> {
-    const capacity = await this.database.lockCapacity();
-    let creates: number;
+    let toc: TocEntry[];
     try {
-      creates = await this.tocLocks(backup, source);
+      toc = await this.toc.entries(backup, source);
     } catch (error) {
       // a table of contents that cannot be read is the restore's to report, with its real cause, and it rolls back
       this.logger.warn(`no lock estimate for backup ${backup.id}: ${(error as Error).message}`);
       return;
     }
-    const needed = creates + (await this.database.wipeLockCount(this.options.schema)) + CATALOG_LOCKS;
-    if (needed <= capacity.estimated) return;
+    const estimate = await this.lockEstimate(toc);
+    if (estimate.enough) return;
     throw new BackupNotRestorableException(
-      `restoring backup ${backup.id} takes about ${needed} locks in one transaction, and this server's shared lock table holds about ` +
-        `${capacity.estimated} (max_locks_per_transaction = ${capacity.maxLocksPerTransaction}); set max_locks_per_transaction to at least ` +
-        `${Math.ceil(needed / capacity.slots)} (its documented size is that × (max_connections + max_prepared_transactions)) and restart PostgreSQL; nothing was changed`,
+      `restoring backup ${backup.id} takes about ${estimate.needed} locks in one transaction, and this server's shared lock table holds about ` +
+        `${estimate.available} (max_locks_per_transaction = ${estimate.maxLocksPerTransaction}); set max_locks_per_transaction to at least ` +
+        `${estimate.requiredMaxLocksPerTransaction} (its documented size is that × (max_connections + max_prepared_transactions)) and restart PostgreSQL; nothing was changed`,
     );
   }
 
-  /** pg_restore --list on the decoded file: the locks its objects take (tocLockWeight); the feed stops after the table of contents. */
-  private async tocLocks(backup: BackupHistory, source: BackupSource): Promise<number> {
-    const tools = await this.pgTools.forServer((await this.database.server()).major);
-    const stages = this.backupPipeline.decoders({ compression: backup.compression as Compression, encrypted: backup.encrypted });
-    try {
-      const list = this.processes.spawn(tools.pgRestore, pgRestoreListArgs(), { env: { PATH: process.env.PATH }, stdin: true });
-      let locks = 0;
-      let partialLine = '';
-      list.stdout!.setEncoding('utf8');
-      list.stdout!.on('data', (chunk: string) => {
-        const lines = (partialLine + chunk).split('\n');
-        partialLine = lines.pop() ?? '';
-        for (const line of lines) locks += tocLockWeight(line);
-      });
-      const stop = new AbortController();
-      const feed = pipeline([source.open(), ...stages.map((s) => s.stream), childStdinSink(list.stdin!)], { signal: stop.signal }).catch(() => undefined);
-      try {
-        await list.completion;
-      } finally {
-        stop.abort();
-        await feed;
-      }
-      return locks;
-    } finally {
-      for (const stage of stages) stage.kill();
-    }
+  /** What the wipe renames or drops and what the dump creates (its table of contents), against the server's shared lock table. */
+  async lockEstimate(toc: TocEntry[]): Promise<LockEstimate> {
+    const capacity = await this.database.lockCapacity();
+    const creates = toc.reduce((sum, entry) => sum + tocLockWeight(entry.line), 0);
+    const needed = creates + (await this.database.wipeLockCount(this.options.schema)) + CATALOG_LOCKS;
+    return {
+      needed,
+      available: capacity.estimated,
+      maxLocksPerTransaction: capacity.maxLocksPerTransaction,
+      requiredMaxLocksPerTransaction: Math.ceil(needed / capacity.slots),
+      enough: needed <= capacity.estimated,
+    };
   }
 }
 

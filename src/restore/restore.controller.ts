@@ -1,4 +1,5 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor } from '../auth/actor.decorator';
 import { AdminApi } from '../auth/admin-api.decorator';
@@ -7,8 +8,9 @@ import { Audited, AuditedWhenDenied } from '../audit/audited.decorator';
 import { ApiBackupNotFound, ApiError, ApiIdParam, ApiLockHeld } from '../openapi/api-error';
 import { ListRestoresQuery } from './dto/list-restores.query';
 import { RestoreBackupDto, toRestoreRequest } from './dto/restore-backup.dto';
-import { DrillStartedResponse, RestorePageResponse, RestoreResponse } from './dto/restore.response';
+import { DrillStartedResponse, RestorePageResponse, RestorePreviewResponse, RestoreResponse } from './dto/restore.response';
 import { DrillService } from './drill.service';
+import { RestorePreviewService } from './restore-preview.service';
 import { RestoreService } from './restore.service';
 
 @AdminApi()
@@ -18,6 +20,7 @@ export class RestoreController {
   constructor(
     private readonly restores: RestoreService,
     private readonly drills: DrillService,
+    private readonly previews: RestorePreviewService,
   ) {}
 
   @Post('backups/:id/restore')
@@ -27,9 +30,12 @@ export class RestoreController {
   @ApiOperation({
     operationId: 'restoreBackup',
     summary: 'Restore a backup over the database',
-    description: 'Checks the backup, takes a safety backup, then restores in one transaction, in the background; poll GET /restores/{id}.',
+    description:
+      'Checks the backup, takes a safety backup, then restores in one transaction, in the background; poll GET /restores/{id}. ' +
+      'With `dryRun: true` it answers 200 with a preview instead (no `confirm` needed): nothing changes, no lock is taken, and it answers while another operation runs.',
   })
   @ApiAcceptedResponse({ type: RestoreResponse, description: 'Started; `status` is `running`' })
+  @ApiOkResponse({ type: RestorePreviewResponse, description: 'With `dryRun: true`: what the restore would do; nothing was changed' })
   @ApiIdParam('backup', 'The id is not a UUID, `confirm` is not `true`, or `filesTarget` is not absolute')
   @ApiBackupNotFound()
   @ApiLockHeld()
@@ -38,9 +44,11 @@ export class RestoreController {
     'The backup is not completed, not intact, or has no intact files part (with `files: true`); or it needs roles the cluster lacks and `roles` is `require`, ' +
       'or `create` by a role that may not create roles, or `skip` with a row security policy naming one; nothing was changed',
   )
-  restore(@Actor() actor: string, @Param('id', ParseUUIDPipe) id: string, @Body() dto: RestoreBackupDto) {
-    if (dto.dryRun) throw new BadRequestException('dryRun is not available yet');
-    return this.restores.start(actor, id, toRestoreRequest(dto));
+  restore(@Actor() actor: string, @Param('id', ParseUUIDPipe) id: string, @Body() dto: RestoreBackupDto, @Res({ passthrough: true }) response: Response) {
+    const request = toRestoreRequest(dto);
+    if (!dto.dryRun) return this.restores.start(actor, id, request);
+    response.status(HttpStatus.OK);
+    return this.previews.preview(id, request);
   }
 
   @Post('backups/:id/drill')

@@ -1,4 +1,4 @@
-import { BadRequestException, BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { BadRequestException, BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
@@ -9,19 +9,23 @@ import { BackupIntegrityService } from '../backup/backup-integrity.service';
 import { BackupSource } from '../backup/backup-locations';
 import { BackupService } from '../backup/backup.service';
 import { BackupStatus, BackupType } from '../backup/backup.types';
-import { failureMessage } from '../backup/backup-runner.service';
+import { DEFAULT_EXACT_COUNT_MAX_BYTES, failureMessage } from '../backup/backup-runner.service';
 import { BackupNotRestorableException, RestoreNotFoundException } from '../common/exceptions';
 import { BackupEvents } from '../events/backup-events';
 import { HeldOperation, LockService, OperationHandle } from '../lock/lock.service';
 import { quoteIdent } from '../infra/process/pg-connection';
-import { PG_BACKUP_CONNECTION } from '../pg-backup.options';
+import { CurrentRowCounts, DatabaseInfoRepository } from '../database/database-info.repository';
+import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { ListRestoresQuery } from './dto/list-restores.query';
 import { FilesRestoreService } from './files-restore.service';
 import { RestoreDetail, RestoreHistory, RestoreStatus } from './restore-history.entity';
+import { RestoreHooksRunner } from './restore-hooks';
 import { RestoreRunner } from './restore-runner.service';
 import { isPartial, RestoreRequest } from './restore-request';
 import { ClusterRestorePlan, RolePreflight } from './role-preflight';
 
+/** A row count that waits longer than this for a table lock gives the planner's estimate instead. */
+const COUNT_LOCK_TIMEOUT_MS = 2000;
 
 @Injectable()
 export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
@@ -39,6 +43,9 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
     private readonly filesRestore: FilesRestoreService,
     private readonly events: BackupEvents,
     private readonly rolePreflight: RolePreflight,
+    private readonly hooks: RestoreHooksRunner,
+    private readonly database: DatabaseInfoRepository,
+    @Inject(PG_BACKUP_OPTIONS) private readonly options: PgBackupOptions,
   ) {}
 
   onModuleInit(): void {
@@ -153,10 +160,26 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
     options: RestoreRequest,
     cluster: ClusterRestorePlan,
   ): Promise<void> {
+    const context = { restoreId: restore.id, backupId: backup.id, actor: restore.startedBy, scope: options.scope ?? { tables: [], schemas: [] }, target: options.target ?? null };
+    const asked: RestoreDetail = { scope: context.scope, ...(options.target ? { target: options.target } : {}) };
+    let hooked = false;
     try {
       if (options.safetyBackup !== false) await this.safetyBackup(restore, backup, operation);
+      hooked = true;
+      try {
+        await this.hooks.before(context, operation.signal);
+      } catch (error) {
+        throw new Error(`${failureMessage(error, operation.signal)}; the database was not touched`);
+      }
+      const tables = Object.keys(backup.metadata?.tables ?? {});
+      const before = await this.countRows(restore, tables);
       const outcome = await this.runner.run(restore.id, backup, source, handle, undefined, cluster);
-      const detail: RestoreDetail = { ...(outcome.terminatedPids.length ? { terminatedPids: outcome.terminatedPids } : {}), ...cluster.detail };
+      const detail: RestoreDetail = { ...asked, ...(outcome.terminatedPids.length ? { terminatedPids: outcome.terminatedPids } : {}), ...cluster.detail };
+      const after = await this.countRows(restore, tables);
+      if (before && after) {
+        const estimated = [...new Set([...before.estimated, ...after.estimated])].sort();
+        detail.rowCounts = { before: before.tables, after: after.tables, ...(estimated.length ? { estimated } : {}) };
+      }
       if (options.files) {
         const target = options.filesTarget ?? '/';
         try {
@@ -165,11 +188,31 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
           throw new Error(`the database was restored, but putting the files back into ${target} failed: ${failureMessage(error, operation.signal)}`);
         }
       }
+      const hookError = await this.hooks.after({ ...context, outcome: RestoreStatus.Completed, error: null });
+      if (hookError) detail.afterRestoreHookError = hookError;
       await this.finish(restore, RestoreStatus.Completed, null, detail);
     } catch (error) {
       const message = failureMessage(error, operation.signal);
       this.logger.error(`restore ${restore.id} of backup ${backup.id} failed: ${message}`);
-      await this.finish(restore, RestoreStatus.Failed, message, {});
+      const detail: RestoreDetail = { ...asked };
+      if (hooked) {
+        const hookError = await this.hooks.after({ ...context, outcome: RestoreStatus.Failed, error: message });
+        if (hookError) detail.afterRestoreHookError = hookError;
+      }
+      await this.finish(restore, RestoreStatus.Failed, message, detail);
+    }
+  }
+
+  /** Rows of `tables` on the live database now (exact up to exactCountMaxBytes); null when counting failed: the record goes without. */
+  private async countRows(restore: RestoreHistory, tables: string[]): Promise<CurrentRowCounts | null> {
+    try {
+      return await this.database.currentRowCounts(tables, {
+        exactMaxBytes: this.options.exactCountMaxBytes ?? DEFAULT_EXACT_COUNT_MAX_BYTES,
+        lockTimeoutMs: COUNT_LOCK_TIMEOUT_MS,
+      });
+    } catch (error) {
+      this.logger.warn(`restore ${restore.id}: rows not counted: ${(error as Error).message}`);
+      return null;
     }
   }
 

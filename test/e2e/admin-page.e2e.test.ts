@@ -206,6 +206,7 @@ describe('the admin page in headless Chromium', () => {
     assert.match(text, /safety backup/);
     await page.locator('#restore-preview-tables').waitFor({ timeout: 30_000 });
     assert.match(await page.locator('#restore-preview-tables').innerText(), /public\.items\s+6,000\s+2,000/, 'the dry run shows rows now and after');
+    assert.equal(pg.psql('select count(*) from items', 'shop'), '6000', 'the preview changed nothing');
     const confirm = page.locator('#restore-confirm');
     assert.equal(await confirm.isDisabled(), true);
     await page.locator('#restore-confirm-input').fill('sho');

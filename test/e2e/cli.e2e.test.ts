@@ -231,6 +231,19 @@ describe('the pg-backup CLI against a real database', () => {
     assert.match(refused.stderr, /refusing to restore without --yes when not interactive/);
     assert.deepEqual(fingerprint(pg, 'shop', SCHEMAS), mutated, 'nothing changed');
 
+    const preview = await run('restore', first.id, '--dry-run', '--json');
+    assert.equal(preview.code, 0, preview.stderr);
+    assert.deepEqual(preview.json.tables.find((t: any) => t.name === 'app.orders'), { name: 'app.orders', current: 4000, backup: 8000, estimated: false });
+    assert.ok(preview.json.vanishing.some((o: any) => o.kind === 'TABLE' && o.schema === 'app' && o.name === 'after_backup'));
+    const human = await run('restore', first.id, '--dry-run');
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /app\.orders\s+4000\s+8000/);
+    assert.match(human.stdout, /remove objects made after the backup:\n(.*\n)*\s+TABLE app\.after_backup\n/);
+    const combined = await run('restore', first.id, '--dry-run', '--target-db', 'copy');
+    assert.equal(combined.code, 2);
+    assert.match(combined.stderr, /does not combine with --target-db/);
+    assert.deepEqual(fingerprint(pg, 'shop', SCHEMAS), mutated, 'a dry run changes nothing');
+
     // the role the backup's grants name (reporting) exists: --roles require goes on
     const r = await run('restore', first.id, '--yes', '--roles', 'require', '--json');
     assert.equal(r.code, 0, r.stderr);

@@ -205,7 +205,7 @@ describe('OpenAPI document', () => {
     };
     assert.equal(body('POST /api/admin/backups/{id}/restore'), 'RestoreBackupDto');
     assert.deepEqual(schemas.RestoreBackupDto.required, ['confirm']);
-    assert.deepEqual(schemas.RestoreBackupDto.properties.confirm, { type: 'boolean', enum: [true], description: "Must be `true`: a restore replaces the database's content" });
+    assert.deepEqual(schemas.RestoreBackupDto.properties.confirm, { type: 'boolean', enum: [true], description: "Must be `true`: a restore replaces the database's content (not needed with `dryRun: true`)" });
     assert.equal(body('PUT /api/admin/backups/config'), 'UpdateConfigDto');
     assert.equal(schemas.UpdateConfigDto.required, undefined, 'every setting is optional');
     assert.deepEqual(schemas.RetentionDto.required, ['keepLast', 'maxAgeDays', 'daily', 'weekly', 'monthly']);
@@ -270,6 +270,10 @@ describe('OpenAPI document', () => {
     assert.equal(drilled.drill?.ok, true, JSON.stringify(drilled.drill));
     assertConforms('GET /api/admin/backups/{id}', 200, drilled);
 
+    const preview = await call('POST', `/api/admin/backups/${backup.id}/restore`, { dryRun: true });
+    assert.equal(preview.status, 200, preview.text);
+    assertConforms('POST /api/admin/backups/{id}/restore', 200, preview.json);
+
     const restore = await call('POST', `/api/admin/backups/${backup.id}/restore`, { confirm: true });
     assert.equal(restore.status, 202, restore.text);
     assertConforms('POST /api/admin/backups/{id}/restore', 202, restore.json);
@@ -277,6 +281,8 @@ describe('OpenAPI document', () => {
     const restored = await call('GET', `/api/admin/restores/${restore.json.id}`);
     assert.equal(restored.json.status, 'completed', restored.text);
     assertConforms('GET /api/admin/restores/{id}', 200, restored.json);
+    assert.ok(restored.json.detail.rowCounts, 'the record carries its row counts');
+    assertConforms('POST /api/admin/backups/{id}/restore', 200, (await call('POST', `/api/admin/backups/${backup.id}/restore`, { dryRun: true })).json);
     assertConforms('GET /api/admin/backups', 200, (await call('GET', '/api/admin/backups')).json);
 
     const config = (await call('GET', '/api/admin/backups/config')).json;

@@ -94,5 +94,10 @@ describe('a restore that cannot fit in the lock table (max_locks_per_transaction
     assert.equal(pg.psql(`select count(*) from pg_namespace where nspname like 'pgb%'`, 'tight'), '0');
     assert.equal((await server.request('GET', '/backups', { token: admin })).json.total, 1, 'no safety backup was taken');
     assert.equal((await server.request('GET', '/operations/current', { token: admin })).json.locked, false);
+
+    const preview = await server.request('POST', `/backups/${backup.id}/restore`, { token: admin, body: { dryRun: true } });
+    assert.equal(preview.status, 200, preview.text);
+    assert.deepEqual(preview.json.locks, { needed: 3702, available: 1708, maxLocksPerTransaction: 10, requiredMaxLocksPerTransaction: 38, enough: false }, 'the dry run shows the same numbers');
+    assert.deepEqual(preview.json.tables.find((t: any) => t.name === 'public.t1'), { name: 'public.t1', current: 2, backup: 1, estimated: false });
   });
 });

@@ -151,6 +151,22 @@ describe('validateEnvironment', () => {
     assert.equal(defaults.restoreFilesInPlace, false);
   });
 
+  it('checks RESTORE_HOOK_URLS, RESTORE_HOOK_SECRET and RESTORE_HOOK_TIMEOUT_SECONDS and maps them to restore hook webhooks', () => {
+    rejects({ RESTORE_HOOK_URLS: 'ftp://hooks.example.com' }, 'RESTORE_HOOK_URLS');
+    rejects({ RESTORE_HOOK_SECRET: 'short' }, 'RESTORE_HOOK_SECRET');
+    rejects({ RESTORE_HOOK_TIMEOUT_SECONDS: '0' }, 'RESTORE_HOOK_TIMEOUT_SECONDS');
+    const options = serverOptions(
+      validateEnvironment({ RESTORE_HOOK_URLS: 'https://app.example.com/maintenance, http://10.0.0.2/hook', RESTORE_HOOK_SECRET: 'a-hook-secret-of-16+', RESTORE_HOOK_TIMEOUT_SECONDS: '120' }),
+      'postgres://x@h/db',
+      'fallback-secret-0123456789',
+    );
+    assert.deepEqual(options.restoreHooks, {
+      webhooks: { urls: ['https://app.example.com/maintenance', 'http://10.0.0.2/hook'], secret: 'a-hook-secret-of-16+' },
+      timeoutMs: 120_000,
+    });
+    assert.equal(serverOptions(validateEnvironment({}), 'postgres://x@h/db', 'fallback-secret-0123456789').restoreHooks, undefined);
+  });
+
   it('lists every bad variable at once', () => {
     const error = rejects({ PORT: 'abc', LOG_LEVEL: 'verbose', BACKUP_SCHEDULE: 'nope' }, 'PORT');
     assert.match(error.message, /LOG_LEVEL/);

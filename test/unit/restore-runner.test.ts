@@ -15,6 +15,7 @@ import { ProcessFailedError, ProcessRepository, SpawnOptions } from '../../src/i
 import { OperationHandle } from '../../src/lock/lock.service';
 import { PgBackupOptions } from '../../src/pg-backup.options';
 import { PipelineStage } from '../../src/pipeline/backup-pipeline.service';
+import { BackupTocReader } from '../../src/restore/backup-toc';
 import { COMMIT_WINDOW_BYTES, restoreInput, RestoreRunner } from '../../src/restore/restore-runner.service';
 import { restoreCommitMarkerSql } from '../../src/restore/restore-commit-marker';
 import { wipeDatabaseSql } from '../../src/restore/restore-script';
@@ -289,6 +290,7 @@ function runHarness(script: FakeChild, stages: () => PipelineStage[] = () => [],
     { forServer: mock.fn(async () => pgTools) } as unknown as PgToolsRepository,
     { spawn } as unknown as ProcessRepository,
     pipeline.asPipeline(),
+    {} as BackupTocReader,
   );
   const backup = { id: 'b-1', filename: 'shop-manual-20250601T120000Z-0a1b2c3d.dump', compression: 'none', encrypted: false } as BackupHistory;
   const source = { location: `/var/backups/pg/${backup.filename}`, open: () => storage.openRead(`/var/backups/pg/${backup.filename}`) };

@@ -16,6 +16,9 @@ import { FilesRestoreService } from '../../src/restore/files-restore.service';
 import { BackupEvents } from '../../src/events/backup-events';
 import { RolePreflight } from '../../src/restore/role-preflight';
 import { RestoreService } from '../../src/restore/restore.service';
+import { RestoreHooksRunner } from '../../src/restore/restore-hooks';
+import { CurrentRowCounts, DatabaseInfoRepository } from '../../src/database/database-info.repository';
+import { PgBackupOptions } from '../../src/pg-backup.options';
 import { FakeRepository } from './support/fake-repository';
 
 Logger.overrideLogger(false);
@@ -79,6 +82,13 @@ function harness() {
     checkLockCapacity: mock.fn(async () => undefined),
   };
   const audit = { record: mock.fn(async (_entry: AuditRecord) => undefined) };
+  const hooks = {
+    before: mock.fn(async (_context: unknown, _signal: AbortSignal) => undefined),
+    after: mock.fn(async (_context: unknown): Promise<string | null> => null),
+  };
+  const database = {
+    currentRowCounts: mock.fn(async (tables: string[]): Promise<CurrentRowCounts> => ({ tables: Object.fromEntries(tables.map((t) => [t, 1])), estimated: [] })),
+  };
   const service = new RestoreService(
     restores.asRepository(),
     backups as unknown as BackupService,
@@ -89,8 +99,11 @@ function harness() {
     {} as FilesRestoreService, // files: true is covered end to end
     new BackupEvents(),
     { plan: async () => ({ sql: '', noOwner: false, noTablespaces: false, detail: {} }) } as unknown as RolePreflight,
+    hooks as unknown as RestoreHooksRunner,
+    database as unknown as DatabaseInfoRepository,
+    {} as PgBackupOptions,
   );
-  return { service, restores, backups, integrity, lock, runner, audit, operation, release, abort };
+  return { service, restores, backups, integrity, lock, runner, audit, hooks, database, operation, release, abort };
 }
 
 /** Runs what start() handed to runInBackground, as the lock service would after the response. */
@@ -210,7 +223,7 @@ describe('RestoreService background run', () => {
     const stored = h.restores.rows.find((r) => r.id === restore.id)!;
     assert.equal(stored.status, RestoreStatus.Completed);
     assert.equal(stored.safetyBackupId, '5afe0000-0000-4000-8000-000000000000');
-    assert.deepEqual(stored.detail, { terminatedPids: [3141] });
+    assert.deepEqual(stored.detail, { scope: { tables: [], schemas: [] }, terminatedPids: [3141], rowCounts: { before: {}, after: {} } });
     assert.equal(h.audit.record.mock.calls[0].arguments[0].outcome, AuditOutcome.Success);
   });
 
@@ -246,6 +259,64 @@ describe('RestoreService background run', () => {
     const entry = h.audit.record.mock.calls[0].arguments[0];
     assert.equal(entry.outcome, AuditOutcome.Failure);
     assert.equal(entry.action, 'restore.finish');
+  });
+
+  it('calls no hook when the safety backup failed: the app was never told to stop', async () => {
+    const h = harness();
+    h.backups.createUnderLock.mock.mockImplementation(async () => ({ ...backup(BackupStatus.Failed, '5afe0000-0000-4000-8000-000000000000'), error: 'ENOSPC' }));
+    await h.service.start('alice', BACKUP_ID);
+
+    await runBackgroundWork(h);
+
+    assert.equal(h.hooks.before.mock.callCount(), 0);
+    assert.equal(h.hooks.after.mock.callCount(), 0);
+  });
+
+  it('a failing before hook fails the restore before anything is counted or restored, and the after hook is told', async () => {
+    const h = harness();
+    h.hooks.before.mock.mockImplementation(async () => {
+      throw new Error('the beforeRestore hook failed: maintenance mode unavailable');
+    });
+    const restore = await h.service.start('alice', BACKUP_ID);
+
+    await runBackgroundWork(h);
+
+    assert.equal(h.runner.run.mock.callCount(), 0);
+    assert.equal(h.database.currentRowCounts.mock.callCount(), 0);
+    const stored = h.restores.rows.find((r) => r.id === restore.id)!;
+    assert.equal(stored.status, RestoreStatus.Failed);
+    assert.equal(stored.error, 'the beforeRestore hook failed: maintenance mode unavailable; the database was not touched');
+    const [context] = h.hooks.after.mock.calls[0].arguments as [{ outcome: string; error: string; restoreId: string }];
+    assert.equal(context.outcome, 'failed');
+    assert.equal(context.restoreId, restore.id);
+    assert.match(context.error, /maintenance mode unavailable/);
+  });
+
+  it('runs before hook, count, restore, count, after hook in that order; an after hook failure is recorded and the restore stands', async () => {
+    const h = harness();
+    const order: string[] = [];
+    h.hooks.before.mock.mockImplementation(async () => void order.push('before'));
+    h.database.currentRowCounts.mock.mockImplementation(async () => {
+      order.push('count');
+      return { tables: { 'public.t': order.length }, estimated: ['public.t'] };
+    });
+    h.runner.run.mock.mockImplementation(async () => {
+      order.push('restore');
+      return { terminatedPids: [] };
+    });
+    h.hooks.after.mock.mockImplementation(async () => {
+      order.push('after');
+      return 'the afterRestore hook failed: migrations failed';
+    });
+    const restore = await h.service.start('alice', BACKUP_ID);
+
+    await runBackgroundWork(h);
+
+    assert.deepEqual(order, ['before', 'count', 'restore', 'count', 'after']);
+    const stored = h.restores.rows.find((r) => r.id === restore.id)!;
+    assert.equal(stored.status, RestoreStatus.Completed);
+    assert.equal(stored.detail!.afterRestoreHookError, 'the afterRestore hook failed: migrations failed');
+    assert.deepEqual(stored.detail!.rowCounts, { before: { 'public.t': 2 }, after: { 'public.t': 4 }, estimated: ['public.t'] });
   });
 
   it('records "aborted: <reason>" when the operation was aborted during the restore', async () => {

@@ -15,9 +15,12 @@ export function registerRestoreCommands(program: Command, run: CommandRun): void
     .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
     .option('--target-db <name>', 'restore into this database of the same server instead: created when missing, refused unless empty; the live database is not touched')
     .option('--roles <mode>', `roles the backup needs that the cluster lacks: ${ROLES_MODES.join(' | ')} (default create, where the role may create roles)`)
-    .option('--json', 'print the finished restore as JSON')
+    .option('--dry-run', 'only show what the restore would do (row counts now and in the backup, objects that would vanish, roles, locks, space, duration); changes nothing')
+    .option('--json', 'print the finished restore (or the preview) as JSON')
     .action(
       run.action(async (id: string, opts: RestoreOptions) => {
+        if (opts.dryRun && opts.targetDb !== undefined) throw usageError('--dry-run previews a restore over the live database; it does not combine with --target-db');
+        if (opts.dryRun) return (await handlers()).preview(run, id);
         // before connecting: a script that forgot --yes learns it at once
         if (!opts.yes && !process.stdin.isTTY) throw usageError('refusing to restore without --yes when not interactive');
         if (opts.roles !== undefined && !ROLES_MODES.includes(opts.roles as RolesMode)) throw usageError(`--roles must be one of ${ROLES_MODES.join(', ')}`);

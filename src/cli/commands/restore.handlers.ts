@@ -4,12 +4,13 @@ import { BackupService } from '../../backup/backup.service';
 import { BackupStatus } from '../../backup/backup.types';
 import { DrillService } from '../../restore/drill.service';
 import { RestoreHistory, RestoreStatus } from '../../restore/restore-history.entity';
+import { RestorePreviewService } from '../../restore/restore-preview.service';
 import { RestoreService } from '../../restore/restore.service';
 import type { RolesMode } from '../../restore/restore-request';
 import { CliContext } from '../cli-context';
 import { CommandRun } from '../command-run';
 import { CliError, ExitCode } from '../exit-codes';
-import { formatSeconds, table } from '../format';
+import { formatBytes, formatSeconds, table } from '../format';
 import { ask } from '../prompt';
 import { checkTargetName, restoreIntoDatabase } from '../target-database-restore';
 
@@ -19,6 +20,36 @@ export interface RestoreOptions {
   yes?: boolean;
   targetDb?: string;
   roles?: RolesMode;
+  dryRun?: boolean;
+}
+
+/** What a restore over the live database would do (RestorePreviewService, as the API's dryRun); changes nothing. */
+export async function preview(run: CommandRun, id: string): Promise<ExitCode> {
+  const context = await run.open();
+  const p = await context.get(RestorePreviewService).preview(id, { files: false });
+  run.out.result(p, () => {
+    const changed = p.tables.filter((t) => t.current !== t.backup);
+    const lines = [
+      `restoring backup ${id} over ${context.database} would:`,
+      ...(changed.length
+        ? table(
+            ['TABLE', 'ROWS NOW', 'ROWS IN BACKUP'],
+            changed.map((t) => [t.name, t.current === null ? 'absent' : String(t.current), `${t.backup === null ? 'absent' : String(t.backup)}${t.estimated ? ' (estimate)' : ''}`]),
+          )
+        : ['  leave every table at its current row count']),
+      `  ${p.tables.length - changed.length} table(s) keep their row count`,
+      ...(p.vanishing.length ? ['  remove objects made after the backup:', ...p.vanishing.map((o) => `    ${o.kind} ${o.schema === null ? o.name : `${o.schema}.${o.name}`}`)] : ['  remove no object']),
+    ];
+    if (p.roles?.toCreate.length) lines.push(`  need roles the cluster lacks: ${p.roles.toCreate.join(', ')}`);
+    if (p.locks) lines.push(`  take about ${p.locks.needed} locks of the ${p.locks.available} the server allows${p.locks.enough ? '' : ` (NOT ENOUGH: set max_locks_per_transaction to ${p.locks.requiredMaxLocksPerTransaction})`}`);
+    if (p.safetyBackup) {
+      lines.push(`  take a safety backup of about ${formatBytes(p.safetyBackup.expectedBytes)}; ${formatBytes(p.safetyBackup.freeBytes)} free${p.safetyBackup.enough ? '' : ' (NOT ENOUGH)'}`);
+    }
+    lines.push(p.estimatedDurationMs === null ? '  take an unknown time (no past restore to learn from)' : `  take about ${formatSeconds(p.estimatedDurationMs)}`);
+    if (p.blockedBy) lines.push(`  wait: a ${p.blockedBy.type} started by ${p.blockedBy.startedBy} is running now`);
+    return lines;
+  });
+  return ExitCode.Ok;
 }
 
 /**

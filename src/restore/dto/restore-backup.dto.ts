@@ -1,7 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, Equals, IsBoolean, IsIn, IsString, Matches, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, Equals, IsBoolean, IsIn, IsString, Matches, ValidateIf, ValidateNested } from 'class-validator';
 import { IsPresentOrOmitted } from '../../common/dto/present-or-omitted';
 import { RestoreRequest, RestoreTargetChoice, ROLES_MODES, RolesMode } from '../restore-request';
 
@@ -27,8 +27,9 @@ export class RestoreTargetDto {
 }
 
 export class RestoreBackupDto {
-  /** Must be `true`: a restore replaces the database's content. */
-  @ApiProperty({ enum: [true], description: "Must be `true`: a restore replaces the database's content" })
+  /** Must be `true`: a restore replaces the database's content. Not needed with `dryRun: true`. */
+  @ApiProperty({ enum: [true], description: "Must be `true`: a restore replaces the database's content (not needed with `dryRun: true`)" })
+  @ValidateIf((dto: RestoreBackupDto) => dto.dryRun !== true)
   @Equals(true, { message: 'confirm must be true: a restore replaces the current content of the database' })
   confirm!: boolean;
 
