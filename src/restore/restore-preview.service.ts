@@ -16,6 +16,7 @@ import { BackupTocReader, TocEntry } from './backup-toc';
 import { RestoreHistory, RestoreStatus } from './restore-history.entity';
 import { isPartial, RestoreRequest, RestoreScope, RestoreTargetChoice } from './restore-request';
 import { LockEstimate, RestoreRunner } from './restore-runner.service';
+import { RolePreflight } from './role-preflight';
 
 /** A preview's count that waits longer than this for a table lock gives the estimate instead. */
 const PREVIEW_LOCK_TIMEOUT_MS = 2000;
@@ -74,6 +75,7 @@ export class RestorePreviewService {
     private readonly database: DatabaseInfoRepository,
     private readonly storage: StorageRepository,
     private readonly lock: LockService,
+    private readonly rolePreflight: RolePreflight,
   ) {}
 
   async preview(backupId: string, request: RestoreRequest): Promise<RestorePreview> {
@@ -96,7 +98,7 @@ export class RestorePreviewService {
       target: request.target ?? null,
       tables: await this.tables(backup, inScope),
       vanishing: entries ? await this.vanishing(entries, inScope) : [],
-      roles: entries ? await this.roles(entries) : null,
+      roles: await this.roles(backup, entries),
       locks: entries ? await this.runner.lockEstimate(entries) : null,
       safetyBackup: request.safetyBackup === false ? null : await this.safetyBackupSpace(backup),
       estimatedDurationMs: await this.estimatedDuration(backup),
@@ -124,8 +126,16 @@ export class RestorePreviewService {
     return (await this.database.liveObjects()).filter((o) => !restored.has(key(o.kind, o.schema, o.name)) && inScope(o.schema, o.name));
   }
 
-  /** Owners the TOC names that the cluster lacks; which of them log in (and need a password) the backup does not say. */
-  private async roles(entries: TocEntry[]): Promise<RestorePreview['roles']> {
+  /**
+   * The roles the restore would create: from what the backup recorded of its cluster; a backup
+   * from before that was recorded gives only the owners its TOC names (which of them log in, it does not say).
+   */
+  private async roles(backup: BackupHistory, entries: TocEntry[] | null): Promise<RestorePreview['roles']> {
+    if (backup.metadata?.cluster) {
+      const found = await this.rolePreflight.check(backup);
+      return { toCreate: found.missing, needPassword: found.needPassword };
+    }
+    if (!entries) return null;
     const owners = [...new Set(entries.flatMap((e) => (e.owner ? [e.owner] : [])))];
     return { toCreate: await this.database.missingRoles(owners), needPassword: [] };
   }

@@ -213,6 +213,9 @@ describe('disaster recovery onto a new cluster: only the backup directory and th
     // the DBA's part: an empty database and a login for the server, nothing else
     fresh.psql('create role svc login createrole; create database app owner svc');
     const app = await freshInstallation('app', 'svc', { backupDir: mkdtempSync(join(tmpdir(), 'pgb-dr-empty-')) });
+    const preview = await restore(app, { dryRun: true });
+    assert.equal(preview.status, 200, preview.text);
+    assert.deepEqual(sorted(preview.json.roles), { toCreate: ['app_login', 'app_owner', 'app_reader', ODD].sort(), needPassword: ['app_login'] });
     const started = await restore(app);
     assert.equal(started.status, 202, started.text);
     const done = await app.waitDone(`/restores/${started.json.id}`, admin);
