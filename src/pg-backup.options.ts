@@ -168,7 +168,7 @@ export interface PgBackupOptions {
   initialSchedule?: string;
   /** Seeds the persisted compression on first start (default zstd). */
   initialCompression?: Compression;
-  /** zstd 1–19 (default 3) or gzip 1–9 (default 6). */
+  /** zstd 1–19 (default 1) or gzip 1–9 (default 6; a higher level gives gzip 9). */
   compressionLevel?: number;
   /** Off when unset. */
   encryption?: EncryptionOptions;
