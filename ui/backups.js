@@ -100,7 +100,7 @@ function row(b) {
     h('td', { className: 'state' }, drillCell(b)),
     h('td', { className: 'notes' }, b.notes ? h('div', {}, b.notes) : null, (b.tags ?? []).map((t) => badge(t, 'tag'))),
     h('td', { className: 'actions' },
-      button(null, 'Details', () => showDetails(b)),
+      button(null, 'Details', () => void showDetails(b)),
       button('backup.download', 'Download', () => void save(b), { disabled: !completed }),
       button('backup.verify', 'Verify', (e) => void verify(b, e.currentTarget), { disabled: !completed }),
       button('backup.pin', b.pinned ? 'Unpin' : 'Pin', () => void pin(b), { disabled: b.status === 'running' }),
@@ -262,7 +262,15 @@ function showDrill(b) {
   );
 }
 
-function showDetails(b) {
+/** The list's items leave out the per-table figures: the details come from the backup itself. */
+async function showDetails(listed) {
+  let b;
+  try {
+    b = await api('GET', `/backups/${listed.id}`);
+  } catch (e) {
+    toast(`Backup ${listed.filename}: ${e.message}`, 'error');
+    return;
+  }
   const meta = b.metadata;
   const fact = (label, value) => (value === null || value === undefined || value === '' ? null : [h('dt', {}, label), h('dd', {}, value)]);
   showResult(

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit, StreamableFile } from '@nestj
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Repository } from 'typeorm';
+import { FindOptionsSelect, Repository } from 'typeorm';
 import { whereDefined } from '../database/where';
 import { BackupCopiesRemainException, BackupNotFoundException, BackupStateException } from '../common/exceptions';
 import { StorageRepository } from '../infra/storage/storage.repository';
@@ -16,7 +16,7 @@ import { BackupLocation, BackupLocations } from './backup-locations';
 import { manifestText } from './backup-manifest';
 import { backupDirs, backupFilename, filesPartName, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupRunner, failureMessage } from './backup-runner.service';
-import { BackupOrigin, BackupStatus, BackupType, DrillResult } from './backup.types';
+import { BackupMetadata, BackupOrigin, BackupStatus, BackupType, DrillResult } from './backup.types';
 import { KeepReason, RetentionCandidate, retentionPlan } from './retention';
 import { UpdateBackupDto } from './dto/update-backup.dto';
 import { CreateBackupDto } from './dto/create-backup.dto';
@@ -45,6 +45,9 @@ export interface BackupStats {
 const RETENTION_PAGE = 1000;
 
 type RetentionRow = RetentionCandidate & { filename: string };
+
+/** Metadata a history page leaves out: per-table maps, the contents and the cluster objects, which grow with the database. */
+const LIST_OMITS_METADATA = ['tables', 'estimatedTables', 'contents', 'cluster'] as const;
 
 @Injectable()
 export class BackupService implements OnModuleInit {
@@ -110,13 +113,28 @@ export class BackupService implements OnModuleInit {
     });
   }
 
+  /**
+   * A page of the history, newest first. Each item's metadata leaves out what grows with the
+   * database (LIST_OMITS_METADATA): a list never shows it, and GET /backups/:id has it.
+   */
   async list(query: ListBackupsQuery): Promise<{ items: BackupHistory[]; total: number }> {
     const where = whereDefined({ status: query.status, type: query.type });
+    const select = Object.fromEntries(this.backups.metadata.columns.map((c) => [c.propertyName, c.propertyName !== 'metadata'])) as FindOptionsSelect<BackupHistory>;
     // the page and the count on two pooled connections at once, not one after the other
     const [items, total] = await Promise.all([
-      this.backups.find({ where, order: { createdAt: 'DESC', id: 'DESC' }, take: query.limit, skip: query.offset }),
+      this.backups.find({ select, where, order: { createdAt: 'DESC', id: 'DESC' }, take: query.limit, skip: query.offset }),
       this.backups.count({ where }),
     ]);
+    const rows: { id: string; metadata: BackupMetadata | null }[] = items.length
+      ? await this.backups
+          .createQueryBuilder('b')
+          .select('b.id', 'id')
+          .addSelect(`b.metadata ${LIST_OMITS_METADATA.map((key) => `- '${key}'`).join(' ')}`, 'metadata')
+          .where('b.id IN (:...ids)', { ids: items.map((b) => b.id) })
+          .getRawMany()
+      : [];
+    const metadata = new Map(rows.map((row) => [row.id, row.metadata]));
+    for (const item of items) item.metadata = metadata.get(item.id) ?? null;
     return { items, total };
   }
 

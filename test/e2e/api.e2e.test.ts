@@ -79,6 +79,16 @@ describe('admin API: validation, paging, config, stats, cleanup', () => {
     assert.equal((await server.request('GET', '/backups?type=manual&status=completed', { token: admin })).json.total, 3);
   });
 
+  it("lists each backup's metadata without what grows with the database; one backup has all of it", async () => {
+    const [listed] = (await server.request('GET', '/backups?limit=1', { token: admin })).json.items;
+    const full = (await server.request('GET', `/backups/${listed.id}`, { token: admin })).json;
+    assert.ok(Object.keys(full.metadata.tables).length > 0, 'the backup recorded its tables');
+    for (const key of ['tables', 'estimatedTables', 'cluster']) assert.equal(key in listed.metadata, false, key);
+    const { tables: _t, estimatedTables: _e, cluster: _c, contents: _s, ...light } = full.metadata;
+    assert.deepEqual(listed.metadata, light);
+    assert.deepEqual({ ...listed, metadata: null }, { ...full, metadata: null }, 'every other field as GET /backups/:id gives it');
+  });
+
   it('seeds the schedule from BACKUP_SCHEDULE, validates and persists config, reports nextRunAt', async () => {
     const cfg = (await server.request('GET', '/backups/config', { token: admin })).json;
     assert.equal(cfg.schedule, '30 2 * * *');
