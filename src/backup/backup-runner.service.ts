@@ -147,6 +147,7 @@ export class BackupRunner {
           productVersion: PRODUCT_VERSION,
           tables: rowCounts.tables,
           estimatedTables: rowCounts.estimated,
+          tableBytes: rowCounts.bytes,
           largeObjects: rowCounts.largeObjects,
           encryption: this.pipeline.describeEncryption(context.format),
         },

@@ -31,6 +31,8 @@ const RELATION_BYTES = `((c.relpages + coalesce(t.relpages, 0))::bigint * curren
 export interface TableRowCounts {
   tables: Record<string, number>;
   estimated: string[];
+  /** Heap + TOAST bytes per table, from the catalog's page counts. */
+  bytes: Record<string, number>;
   largeObjects: number;
 }
 
@@ -137,11 +139,12 @@ export class DatabaseInfoRepository {
       [[...SYSTEM_SCHEMAS, ...(await this.installationSchemas())], TRASH_PATTERN],
     );
     const { rows: lo } = await client.query('SELECT count(*) AS n FROM pg_catalog.pg_largeobject_metadata');
-    const counts: TableRowCounts = { tables: {}, estimated: [], largeObjects: Number(lo[0].n) };
+    const counts: TableRowCounts = { tables: {}, estimated: [], bytes: {}, largeObjects: Number(lo[0].n) };
     const exact: { key: string; name: string }[] = [];
     for (const t of tables) {
       const key = `${t.schema}.${t.table}`;
       counts.tables[key] = Number(t.estimate);
+      counts.bytes[key] = Number(t.bytes);
       if (Number(t.bytes) > exactMaxBytes) counts.estimated.push(key);
       else exact.push({ key, name: `${quoteIdent(t.schema)}.${quoteIdent(t.table)}` });
     }
