@@ -66,6 +66,8 @@ export interface BackupOrigin {
   trigger?: TriggerSummary;
   /** The restore it protects (a safety backup). */
   restoreId?: string;
+  /** Only these tables (`schema.table`) and schemas were dumped: the safety backup of a restore of those. A restore of this backup is scoped to them by default. */
+  scope?: { tables: string[]; schemas: string[] };
   /** Registered from a file found in a backup location: written elsewhere, not trusted. */
   imported?: true;
 }

@@ -220,6 +220,17 @@ END $gate$`,
     );
   }
 
+  async schemaExists(name: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [name]);
+    return rows.length > 0;
+  }
+
+  /** Whether `name` is a database of this server, and a template. */
+  async databaseState(name: string): Promise<{ exists: boolean; template: boolean }> {
+    const rows: { template: boolean }[] = await this.dataSource.query('SELECT datistemplate AS template FROM pg_database WHERE datname = $1', [name]);
+    return { exists: rows.length > 0, template: rows[0]?.template ?? false };
+  }
+
   /** Names of the databases on this server matching the regular expression `pattern`. */
   async databasesMatching(pattern: string): Promise<string[]> {
     const rows: { datname: string }[] = await this.dataSource.query('SELECT datname FROM pg_database WHERE datname ~ $1', [pattern]);

@@ -1,9 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, Hash } from 'node:crypto';
-import { FileHandle, open } from 'node:fs/promises';
+import { FileHandle, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BackupHistory } from '../backup/backup-history.entity';
+import { TocEntry } from '../backup/archive-toc';
 import { BackupSource } from '../backup/backup-locations';
 import { BackupNotRestorableException } from '../common/exceptions';
 import { BackupType } from '../backup/backup.types';
@@ -23,7 +26,8 @@ import { Compression } from '../pipeline/backup-format';
 import { BackupPipeline, StageProcess } from '../pipeline/backup-pipeline.service';
 import { BlockerWatchdog } from './blocker-watchdog';
 import { restoreCommitMarkerSql } from './restore-commit-marker';
-import { tocLockWeight, wipeDatabaseSql } from './restore-script';
+import { descLockWeight, tocLockWeight, wipeDatabaseSql } from './restore-script';
+import { useListText } from './restore-selection';
 
 const PROGRESS_POLL_MS = 500;
 /** Locks on catalogs and the like that a restore takes beside its own objects. */
@@ -37,6 +41,15 @@ export interface RestoreOutcome {
 /** Where a restore goes: by default over the live database; a drill gives an empty scratch database. */
 export interface RestoreTarget {
   scratchDatabase: string;
+}
+
+/** A restore of some of the archive's entries (tables, schemas), with SQL of its own around pg_restore's script. */
+export interface RestorePlan {
+  dumpIds: number[];
+  /** Instead of the whole-database wipe. */
+  prelude: string;
+  /** After the script, before the COMMIT. */
+  epilogue: string;
 }
 
 /**
@@ -61,7 +74,7 @@ export class RestoreRunner {
    * Restores `backup` from `source`, the copy the integrity check found intact. Over the live
    * database the COMMIT is its point of no return: from then on a cancel is refused.
    */
-  async run(restoreId: string, backup: BackupHistory, source: BackupSource, operation: OperationHandle, target?: RestoreTarget): Promise<RestoreOutcome> {
+  async run(restoreId: string, backup: BackupHistory, source: BackupSource, operation: OperationHandle, target?: RestoreTarget, plan?: RestorePlan): Promise<RestoreOutcome> {
     const tools = await this.pgTools.forServer((await this.database.server()).major);
     if (!madeHere(backup) && !tools.restrict) {
       throw new PgToolsException(
@@ -82,15 +95,17 @@ export class RestoreRunner {
     let stages: StageProcess[] = [];
     // a scratch database has no other sessions to wait for
     const watchdog = target ? undefined : new BlockerWatchdog(this.database, applicationName, this.options.restoreGraceMs);
-    const wipe = target ? '' : wipeDatabaseSql(await this.database.installationSchemas());
+    const wipe = plan ? plan.prelude : target ? '' : wipeDatabaseSql(await this.database.installationSchemas());
     // over the live database, the transaction records its own commit: what a restart reads when this process died
     const marker = target ? '' : restoreCommitMarkerSql(this.options.schema, restoreId);
+    const epilogue = plan?.epilogue ?? '';
     // without large objects pg_restore's script has no transaction statement of its own: it goes
     // straight into psql, and a commit gate stands in for the COMMIT Node would hold back
     const direct = backup.metadata?.largeObjects === 0;
     const abandoned = new AbortController();
     let gate: CommitGate | undefined;
     let file: FileHandle | undefined;
+    let listDir: string | undefined;
     let progress: NodeJS.Timeout | undefined;
     let counted = 0;
     let succeeded = false;
@@ -103,7 +118,13 @@ export class RestoreRunner {
       if (localFile && format.compression === 'zstd' && !format.encrypted) file = await open(localFile, 'r');
       const decoding = file ? { ...this.backupPipeline.decodeFileForProcess(file.fd), streams: [] } : this.backupPipeline.decodeForProcess(source.open(), format);
       stages = decoding.stages;
-      script = this.processes.spawn(tools.pgRestore, pgRestoreScriptArgs({ singleTransaction: !direct }), { env: { PATH: process.env.PATH }, stdin: decoding.output ?? true });
+      let useList: string | undefined;
+      if (plan) {
+        listDir = await mkdtemp(join(tmpdir(), 'pgb-restore-'));
+        useList = join(listDir, 'entries.list');
+        await writeFile(useList, useListText(plan.dumpIds), { mode: 0o600 });
+      }
+      script = this.processes.spawn(tools.pgRestore, pgRestoreScriptArgs({ singleTransaction: !direct, useList }), { env: { PATH: process.env.PATH }, stdin: decoding.output ?? true });
       const feed = decoding.output ? decoding.streams : [...decoding.streams, childStdinSink(script.stdin!)];
       const fd = file?.fd;
       const reportProgress = async () => {
@@ -125,10 +146,10 @@ export class RestoreRunner {
         .then(reportProgress)
         .then(() => checkDigest(hash.digest('hex'), backup, source));
       decoded.catch(() => undefined); // awaited before the COMMIT
-      const commit: CommitOptions = { irrevocableCommit: !target, abandoned: abandoned.signal, markerSql: marker };
+      const commit: CommitOptions = { irrevocableCommit: !target, abandoned: abandoned.signal, markerSql: `${epilogue}${marker}` };
       if (gate) {
         // in the same tick as pg_restore's spawn: Node never reads its stdout
-        psql = this.processes.spawn(tools.psql, psqlDirectArgs(connection.dbnameArg, `BEGIN;\n${wipe}`, marker ? `${gate.sql};\n${marker}` : gate.sql), {
+        psql = this.processes.spawn(tools.psql, psqlDirectArgs(connection.dbnameArg, `BEGIN;\n${wipe}`, `${epilogue}${gate.sql};${marker ? `\n${marker}` : ''}`), {
           env: connection.env,
           stdin: script.stdout!,
           stdout: false,
@@ -156,6 +177,7 @@ export class RestoreRunner {
       // a session still waiting at the gate finds it closed, and rolls back
       await gate?.close();
       await file?.close();
+      if (listDir) await rm(listDir, { recursive: true, force: true });
       // psql's death reaches its session only when the session next talks to it: one waiting for a
       // lock would hold the wiped tables' locks until then
       if (!succeeded && !target) {
@@ -170,17 +192,18 @@ export class RestoreRunner {
    * safety backup. Counts what the wipe renames or drops and what the dump creates (its table of
    * contents).
    */
-  async checkLockCapacity(backup: BackupHistory, source: BackupSource): Promise<void> {
+  async checkLockCapacity(backup: BackupHistory, source: BackupSource, selected?: readonly TocEntry[]): Promise<void> {
     const capacity = await this.database.lockCapacity();
     let creates: number;
     try {
-      creates = await this.tocLocks(backup, source);
+      // a scoped restore creates its entries and moves aside about as many as it creates
+      creates = selected ? 2 * selected.reduce((sum, e) => sum + descLockWeight(e.desc), 0) : await this.tocLocks(backup, source);
     } catch (error) {
       // a table of contents that cannot be read is the restore's to report, with its real cause, and it rolls back
       this.logger.warn(`no lock estimate for backup ${backup.id}: ${(error as Error).message}`);
       return;
     }
-    const needed = creates + (await this.database.wipeLockCount(this.options.schema)) + CATALOG_LOCKS;
+    const needed = creates + (selected ? 0 : await this.database.wipeLockCount(this.options.schema)) + CATALOG_LOCKS;
     if (needed <= capacity.estimated) return;
     throw new BackupNotRestorableException(
       `restoring backup ${backup.id} takes about ${needed} locks in one transaction, and this server's shared lock table holds about ` +

@@ -24,14 +24,19 @@ export class RestoreController {
   @Audited('backup.restore')
   @ApiOperation({
     operationId: 'restoreBackup',
-    summary: 'Restore a backup over the database',
-    description: 'Checks the backup, takes a safety backup, then restores in one transaction, in the background; poll GET /restores/{id}.',
+    summary: 'Restore a backup over the database, or some of its tables or schemas, in place, beside the live ones or into another database',
+    description:
+      'Checks the backup, takes a safety backup (of only the replaced tables or schemas with `tables`/`schemas`; none beside or into another database), ' +
+      'then restores in one transaction, in the background; poll GET /restores/{id}. `tables`/`schemas`: only those objects, with their data, indexes, ' +
+      "constraints, triggers, owned sequences, policies and grants; other tables' foreign keys into them are checked before the commit, and a restore that would " +
+      'break one fails, naming it. `target.schema`: into that new schema, the live objects untouched (foreign keys to tables not restored are left out, ' +
+      'listed in `detail.leftOut`). `target.database`: into that database of the same server, created when missing.',
   })
   @ApiAcceptedResponse({ type: RestoreResponse, description: 'Started; `status` is `running`' })
-  @ApiIdParam('backup', 'The id is not a UUID, `confirm` is not `true`, or `filesTarget` is not absolute')
+  @ApiIdParam('backup', 'The id is not a UUID, `confirm` is not `true`, `filesTarget` is not absolute, a name is malformed, `target` names both or neither, `target.schema` without `tables`/`schemas` or with several schemas')
   @ApiBackupNotFound()
-  @ApiLockHeld()
-  @ApiError(422, 'The backup is not completed, not intact, or has no intact files part (with `files: true`); nothing was changed')
+  @ApiError(409, 'Another operation holds the lock; or `target.schema` exists, or `target.database` is the live database, a template, not empty, or holds an installation of this module')
+  @ApiError(422, 'The backup is not completed, not intact, has no intact files part (with `files: true`), or does not hold a table or schema named; nothing was changed')
   restore(@Actor() actor: string, @Param('id', ParseUUIDPipe) id: string, @Body() dto: RestoreBackupDto) {
     if (dto.dryRun) throw new BadRequestException('dryRun is not available yet');
     return this.restores.start(actor, id, toRestoreRequest(dto));

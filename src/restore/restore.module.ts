@@ -13,10 +13,11 @@ import { FilesRestoreService } from './files-restore.service';
 import { RestoreRunner } from './restore-runner.service';
 import { RestoreController } from './restore.controller';
 import { RestoreService } from './restore.service';
+import { TargetDatabases } from './target-database';
 
 @Module({
   imports: [TypeOrmModule.forFeature([RestoreHistory, BackupHistory], PG_BACKUP_CONNECTION), AuthModule, BackupModule, InfraModule, LockModule, EventsModule],
-  providers: [RestoreService, RestoreRunner, FilesRestoreService, DrillService],
+  providers: [RestoreService, RestoreRunner, FilesRestoreService, DrillService, TargetDatabases],
   controllers: [RestoreController],
   exports: [DrillService],
 })

@@ -10,7 +10,10 @@ import { BackupSource } from '../backup/backup-locations';
 import { BackupService } from '../backup/backup.service';
 import { BackupStatus, BackupType } from '../backup/backup.types';
 import { failureMessage } from '../backup/backup-runner.service';
-import { BackupNotRestorableException, RestoreNotFoundException } from '../common/exceptions';
+import { ArchiveToc, TocEntry } from '../backup/archive-toc';
+import { BackupNotRestorableException, RestoreNotFoundException, RestoreScopeUnknownException, RestoreTargetConflictException } from '../common/exceptions';
+import { DatabaseInfoRepository } from '../database/database-info.repository';
+import { Compression } from '../pipeline/backup-format';
 import { BackupEvents } from '../events/backup-events';
 import { HeldOperation, LockService, OperationHandle } from '../lock/lock.service';
 import { quoteIdent } from '../infra/process/pg-connection';
@@ -18,8 +21,11 @@ import { PG_BACKUP_CONNECTION } from '../pg-backup.options';
 import { ListRestoresQuery } from './dto/list-restores.query';
 import { FilesRestoreService } from './files-restore.service';
 import { RestoreDetail, RestoreHistory, RestoreStatus } from './restore-history.entity';
-import { RestoreRunner } from './restore-runner.service';
-import { isPartial, RestoreRequest } from './restore-request';
+import { RestorePlan, RestoreRunner } from './restore-runner.service';
+import { isPartial, RestoreRequest, RestoreScope, RestoreTargetChoice } from './restore-request';
+import { createsSchema, selectEntries, Selection, unknownNames } from './restore-selection';
+import { besideSql, inPlaceSql } from './scoped-restore-sql';
+import { TargetDatabases } from './target-database';
 
 
 @Injectable()
@@ -37,6 +43,8 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
     private readonly audit: AuditService,
     private readonly filesRestore: FilesRestoreService,
     private readonly events: BackupEvents,
+    private readonly targetDatabases: TargetDatabases,
+    private readonly database: DatabaseInfoRepository,
   ) {}
 
   onModuleInit(): void {
@@ -45,16 +53,20 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
 
   /**
    * Takes the lock, refuses (422) a backup that is not completed and intact, and runs the
-   * safety backup and the restore in the background (202).
+   * safety backup and the restore in the background (202). With tables or schemas, only those
+   * (names the backup lacks: 422); with a target, beside the live objects or into another database.
    */
   async start(actor: string, backupId: string, options: RestoreRequest = { files: false }): Promise<RestoreHistory> {
-    if (isPartial(options.scope) || options.target || options.roles) {
-      throw new BadRequestException('tables, schemas, target and roles are not available yet');
-    }
+    if (options.roles) throw new BadRequestException('roles is not available yet');
     const backup = await this.backups.get(backupId);
     if (backup.status !== BackupStatus.Completed) {
       throw new BackupNotRestorableException(`backup ${backupId} is ${backup.status}; only a completed backup can be restored`);
     }
+    // a safety backup of some tables restores just those, unless asked otherwise
+    const scope = isPartial(options.scope) ? options.scope : isPartial(backup.origin?.scope) && !options.target ? backup.origin.scope : undefined;
+    const target = options.target;
+    if (target?.schema !== undefined && !scope) throw new BadRequestException('target.schema needs tables or schemas: the objects to restore beside the live ones');
+    if (options.files && (scope || target)) throw new BadRequestException('files cannot be combined with tables, schemas or target: restore the files part with a whole-database restore');
     const id = randomUUID();
     const operation = await this.lock.acquire('restore', id, actor);
     try {
@@ -64,7 +76,8 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
         throw new BackupNotRestorableException(`backup ${backupId} is not intact (${failed.join('; ')}); nothing was changed`);
       }
       if (options.files) await this.filesRestore.check(backup, options.filesTarget);
-      await this.runner.checkLockCapacity(backup, report.source!);
+      const plan = scope || target ? await this.plan(backup, report.source!, scope, target) : undefined;
+      if (plan?.kind !== 'database') await this.runner.checkLockCapacity(backup, report.source!, plan?.entries);
       const restore = await this.restores.save(
         this.restores.create({
           id,
@@ -76,15 +89,47 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
           finishedAt: null,
           durationMs: null,
           error: null,
-          detail: null,
+          detail: plan ? plannedDetail(plan) : null,
         }),
       );
-      this.lock.runInBackground(operation, () => this.run(restore, backup, report.source!, operation, options));
+      this.lock.runInBackground(operation, () => this.run(restore, backup, report.source!, operation, options, plan));
       return restore;
     } catch (error) {
       await operation.release();
       throw error;
     }
+  }
+
+  /** Which entries of the archive go where, and the SQL around them; refuses names the backup lacks and targets that cannot take it. */
+  private async plan(backup: BackupHistory, source: BackupSource, scope: RestoreScope | undefined, target: RestoreTargetChoice | undefined): Promise<ScopedRestore> {
+    let toc: ArchiveToc;
+    try {
+      toc = await this.integrity.archiveToc(source, { compression: backup.compression as Compression, encrypted: backup.encrypted });
+    } catch (error) {
+      throw new BackupNotRestorableException(`the table of contents of backup ${backup.id} cannot be read: ${(error as Error).message}; nothing was changed`);
+    }
+    const unknown = scope ? unknownNames(toc, scope) : [];
+    if (unknown.length) throw new RestoreScopeUnknownException(backup.id, unknown);
+    const entriesOf = (selection: Selection) => toc.entries.filter((e) => selection.dumpIds.includes(e.dumpId));
+    if (target?.database !== undefined) {
+      const { exists } = await this.targetDatabases.check(target.database);
+      const selection = scope && selectEntries(toc, scope, 'elsewhere');
+      return { kind: 'database', scope, target, database: target.database, exists, selection, runner: selection && { dumpIds: selection.dumpIds, prelude: '', epilogue: '' } };
+    }
+    if (target?.schema !== undefined) {
+      const selection = selectEntries(toc, scope!, 'beside');
+      if (selection.schemas.length !== 1) {
+        throw new BadRequestException(`target.schema takes the tables of one schema, or one schema; these are in ${selection.schemas.join(', ')}`);
+      }
+      if (await this.database.schemaExists(target.schema)) {
+        throw new RestoreTargetConflictException(`schema ${target.schema} already exists: choose a new schema for target.schema; nothing was changed`);
+      }
+      const sql = besideSql(selection.schemas[0], target.schema);
+      return { kind: 'beside', scope, target, selection, entries: entriesOf(selection), runner: { dumpIds: selection.dumpIds, ...sql } };
+    }
+    const selection = selectEntries(toc, scope!, 'inPlace');
+    const sql = inPlaceSql(scope!.tables, scope!.schemas, scope!.schemas.filter((schema) => !createsSchema(toc, schema)));
+    return { kind: 'inPlace', scope, selection, entries: entriesOf(selection), runner: { dumpIds: selection.dumpIds, ...sql } };
   }
 
   async list(query: ListRestoresQuery): Promise<{ items: RestoreHistory[]; total: number }> {
@@ -111,7 +156,7 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
     await Promise.all(this.committing.keys());
   }
 
-  private async run(restore: RestoreHistory, backup: BackupHistory, source: BackupSource, operation: HeldOperation, options: RestoreRequest): Promise<void> {
+  private async run(restore: RestoreHistory, backup: BackupHistory, source: BackupSource, operation: HeldOperation, options: RestoreRequest, plan?: ScopedRestore): Promise<void> {
     let recorded!: () => void;
     const done = new Promise<void>((resolve) => (recorded = resolve));
     const handle: OperationHandle = {
@@ -126,7 +171,7 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
       },
     };
     try {
-      await this.restore(restore, backup, source, operation, handle, options);
+      await this.restore(restore, backup, source, operation, handle, options, plan);
     } finally {
       this.committing.delete(done);
       recorded();
@@ -140,11 +185,19 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
     operation: HeldOperation,
     handle: OperationHandle,
     options: RestoreRequest,
+    plan?: ScopedRestore,
   ): Promise<void> {
+    const planned = plan ? plannedDetail(plan) : {};
     try {
-      if (options.safetyBackup !== false) await this.safetyBackup(restore, backup, operation);
-      const outcome = await this.runner.run(restore.id, backup, source, handle);
-      const detail: RestoreDetail = outcome.terminatedPids.length ? { terminatedPids: outcome.terminatedPids } : {};
+      if (plan?.kind === 'database') {
+        const detail = { ...planned, ...(await this.restoreIntoDatabase(restore, backup, source, handle, plan)) };
+        await this.finish(restore, RestoreStatus.Completed, null, detail);
+        return;
+      }
+      // beside, nothing live is replaced
+      if (options.safetyBackup !== false && plan?.kind !== 'beside') await this.safetyBackup(restore, backup, operation, plan?.scope);
+      const outcome = await this.runner.run(restore.id, backup, source, handle, undefined, plan?.runner);
+      const detail: RestoreDetail = { ...planned, ...(outcome.terminatedPids.length && { terminatedPids: outcome.terminatedPids }) };
       if (options.files) {
         const target = options.filesTarget ?? '/';
         try {
@@ -157,17 +210,32 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
     } catch (error) {
       const message = failureMessage(error, operation.signal);
       this.logger.error(`restore ${restore.id} of backup ${backup.id} failed: ${message}`);
-      await this.finish(restore, RestoreStatus.Failed, message, {});
+      await this.finish(restore, RestoreStatus.Failed, message, planned);
     }
   }
 
-  private async safetyBackup(restore: RestoreHistory, backup: BackupHistory, operation: HeldOperation): Promise<void> {
+  /** Into another database: created when missing (and dropped again if the restore fails), the live one untouched. */
+  private async restoreIntoDatabase(restore: RestoreHistory, backup: BackupHistory, source: BackupSource, handle: OperationHandle, plan: DatabasePlan): Promise<RestoreDetail> {
+    if (!plan.exists) await this.targetDatabases.create(plan.database);
+    try {
+      await this.runner.run(restore.id, backup, source, handle, { scratchDatabase: plan.database }, plan.runner);
+    } catch (error) {
+      if (!plan.exists) await this.targetDatabases.drop(plan.database).catch((e: Error) => this.logger.warn(`dropping database ${plan.database} failed: ${e.message}`));
+      throw new Error(`${failureMessage(error, handle.signal)}${plan.exists ? '' : ` (database ${plan.database}, created for it, was dropped)`}`);
+    }
+    return { databaseCreated: !plan.exists };
+  }
+
+  /** A backup of what the restore replaces: everything, or only the tables or only the schemas it restores. */
+  private async safetyBackup(restore: RestoreHistory, backup: BackupHistory, operation: HeldOperation, scope?: RestoreScope): Promise<void> {
+    // pg_dump ignores --schema beside --table: a scope of both is backed up whole
+    const only = scope && (!scope.tables.length || !scope.schemas.length) ? { scope } : {};
     const safety = await this.backups.createUnderLock(
       restore.startedBy,
       { notes: `safety backup before restoring ${backup.id}`, tags: ['safety'] },
       BackupType.Safety,
       operation,
-      { restoreId: restore.id },
+      { restoreId: restore.id, ...only },
     );
     restore.safetyBackupId = safety.id;
     await this.restores.update({ id: restore.id }, { safetyBackupId: safety.id });
@@ -218,4 +286,28 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
       { status: RestoreStatus.Failed, error: 'interrupted: the process running this restore stopped; its transaction was rolled back', finishedAt: new Date() },
     );
   }
+}
+
+interface PlanBase {
+  scope?: RestoreScope;
+  target?: RestoreTargetChoice;
+  selection?: Selection;
+  runner?: RestorePlan;
+}
+
+interface DatabasePlan extends PlanBase {
+  kind: 'database';
+  database: string;
+  exists: boolean;
+}
+
+/** A restore of some tables or schemas in place or beside the live ones, or of anything into another database. */
+type ScopedRestore = DatabasePlan | (PlanBase & { kind: 'inPlace' | 'beside'; selection: Selection; entries: TocEntry[]; runner: RestorePlan });
+
+function plannedDetail(plan: ScopedRestore): RestoreDetail {
+  return {
+    ...(plan.scope && { scope: plan.scope }),
+    ...(plan.target && { target: plan.target }),
+    ...(plan.selection?.leftOut.length && { leftOut: plan.selection.leftOut }),
+  };
 }

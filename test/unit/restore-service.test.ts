@@ -14,6 +14,8 @@ import { RestoreHistory, RestoreStatus } from '../../src/restore/restore-history
 import { RestoreOutcome, RestoreRunner } from '../../src/restore/restore-runner.service';
 import { FilesRestoreService } from '../../src/restore/files-restore.service';
 import { BackupEvents } from '../../src/events/backup-events';
+import { TargetDatabases } from '../../src/restore/target-database';
+import { DatabaseInfoRepository } from '../../src/database/database-info.repository';
 import { RestoreService } from '../../src/restore/restore.service';
 import { FakeRepository } from './support/fake-repository';
 
@@ -87,6 +89,8 @@ function harness() {
     audit as unknown as AuditService,
     {} as FilesRestoreService, // files: true is covered end to end
     new BackupEvents(),
+    {} as TargetDatabases, // target.database is covered end to end
+    {} as DatabaseInfoRepository,
   );
   return { service, restores, backups, integrity, lock, runner, audit, operation, release, abort };
 }

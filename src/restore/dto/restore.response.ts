@@ -1,3 +1,4 @@
+import { RestoreScopeResponse } from '../../backup/dto/backup.response';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { Described } from '../../openapi/described';
 import type { DrillStarted } from '../drill.service';
@@ -26,6 +27,26 @@ export class RestoreDetailResponse implements Described<RestoreDetail> {
 
   @ApiPropertyOptional({ type: () => RestoredFilesResponse, description: 'With `files: true`: where the files went' })
   files?: RestoredFilesResponse;
+
+  @ApiPropertyOptional({ type: () => RestoreScopeResponse, description: 'The tables and schemas restored; absent for the whole database' })
+  scope?: RestoreScopeResponse;
+
+  @ApiPropertyOptional({ type: () => RestoreTargetResponse, description: 'Where they went; absent: over the live objects' })
+  target?: RestoreTargetResponse;
+
+  @ApiPropertyOptional({ description: 'With `target.database`: it did not exist and was created for the restore' })
+  databaseCreated?: boolean;
+
+  @ApiPropertyOptional({ type: [String], description: 'Foreign keys not restored beside the live objects or into another database, because they reference tables not restored (`schema.table constraint`)' })
+  leftOut?: string[];
+}
+
+export class RestoreTargetResponse {
+  @ApiPropertyOptional({ description: 'The new schema the objects were restored into' })
+  schema?: string;
+
+  @ApiPropertyOptional({ description: 'The database the backup was restored into' })
+  database?: string;
 }
 
 /** A restore's history entry (`restore_history`). */
