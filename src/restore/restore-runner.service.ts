@@ -111,6 +111,13 @@ export class RestoreRunner {
     let succeeded = false;
     try {
       if (direct) gate = await this.database.openCommitGate(databaseUrl);
+      // written before the decoding starts: from then on nothing may be awaited until pg_restore holds its output
+      let useList: string | undefined;
+      if (plan) {
+        listDir = await mkdtemp(join(tmpdir(), 'pgb-restore-'));
+        useList = join(listDir, 'entries.list');
+        await writeFile(useList, useListText(plan.dumpIds), { mode: 0o600 });
+      }
       // file → decrypt → decompress → pg_restore (zstd hands its output to pg_restore fd-to-fd);
       // a local zstd file is read by zstd itself, its progress read off the shared file offset
       const format = { compression: backup.compression as Compression, encrypted: backup.encrypted };
@@ -118,12 +125,6 @@ export class RestoreRunner {
       if (localFile && format.compression === 'zstd' && !format.encrypted) file = await open(localFile, 'r');
       const decoding = file ? { ...this.backupPipeline.decodeFileForProcess(file.fd), streams: [] } : this.backupPipeline.decodeForProcess(source.open(), format);
       stages = decoding.stages;
-      let useList: string | undefined;
-      if (plan) {
-        listDir = await mkdtemp(join(tmpdir(), 'pgb-restore-'));
-        useList = join(listDir, 'entries.list');
-        await writeFile(useList, useListText(plan.dumpIds), { mode: 0o600 });
-      }
       script = this.processes.spawn(tools.pgRestore, pgRestoreScriptArgs({ singleTransaction: !direct, useList }), { env: { PATH: process.env.PATH }, stdin: decoding.output ?? true });
       const feed = decoding.output ? decoding.streams : [...decoding.streams, childStdinSink(script.stdin!)];
       const fd = file?.fd;

@@ -21,6 +21,14 @@ export class RestoredFilesResponse implements Described<FilesRestoreResult & { t
   skipped!: string[];
 }
 
+export class RestoreTargetResponse {
+  @ApiPropertyOptional({ description: 'The new schema the objects were restored into' })
+  schema?: string;
+
+  @ApiPropertyOptional({ description: 'The database the backup was restored into' })
+  database?: string;
+}
+
 export class RestoreDetailResponse implements Described<RestoreDetail> {
   @ApiPropertyOptional({ type: 'array', items: { type: 'integer' }, description: 'Sessions terminated because they blocked the restore past the grace period' })
   terminatedPids?: number[];
@@ -39,14 +47,6 @@ export class RestoreDetailResponse implements Described<RestoreDetail> {
 
   @ApiPropertyOptional({ type: [String], description: 'Foreign keys not restored beside the live objects or into another database, because they reference tables not restored (`schema.table constraint`)' })
   leftOut?: string[];
-}
-
-export class RestoreTargetResponse {
-  @ApiPropertyOptional({ description: 'The new schema the objects were restored into' })
-  schema?: string;
-
-  @ApiPropertyOptional({ description: 'The database the backup was restored into' })
-  database?: string;
 }
 
 /** A restore's history entry (`restore_history`). */
