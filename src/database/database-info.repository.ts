@@ -220,6 +220,16 @@ END $gate$`,
     );
   }
 
+  /** Those of `tables` (`schema.table`) and `schemas` that exist in the live database. */
+  async existing(tables: readonly string[], schemas: readonly string[]): Promise<{ tables: string[]; schemas: string[] }> {
+    const rows: { name: string; kind: 'table' | 'schema' }[] = await this.dataSource.query(
+      `SELECT t AS name, 'table' AS kind FROM unnest($1::text[]) t WHERE to_regclass(format('%I.%I', split_part(t, '.', 1), split_part(t, '.', 2))) IS NOT NULL
+       UNION ALL SELECT s, 'schema' FROM unnest($2::text[]) s WHERE EXISTS (SELECT FROM pg_namespace WHERE nspname = s)`,
+      [tables, schemas],
+    );
+    return { tables: rows.filter((r) => r.kind === 'table').map((r) => r.name), schemas: rows.filter((r) => r.kind === 'schema').map((r) => r.name) };
+  }
+
   async schemaExists(name: string): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [name]);
     return rows.length > 0;

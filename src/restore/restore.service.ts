@@ -226,10 +226,18 @@ export class RestoreService implements OnModuleInit, BeforeApplicationShutdown {
     return { databaseCreated: !plan.exists };
   }
 
-  /** A backup of what the restore replaces: everything, or only the tables or only the schemas it restores. */
+  /**
+   * A backup of what the restore replaces: everything, or only those of its tables or schemas that
+   * exist (pg_dump refuses patterns matching nothing); none when none of them exists.
+   */
   private async safetyBackup(restore: RestoreHistory, backup: BackupHistory, operation: HeldOperation, scope?: RestoreScope): Promise<void> {
-    // pg_dump ignores --schema beside --table: a scope of both is backed up whole
-    const only = scope && (!scope.tables.length || !scope.schemas.length) ? { scope } : {};
+    let only = {};
+    if (scope) {
+      const live = await this.database.existing(scope.tables, scope.schemas);
+      if (!live.tables.length && !live.schemas.length) return;
+      // pg_dump ignores --schema beside --table: a scope of both is backed up whole
+      if (!live.tables.length || !live.schemas.length) only = { scope: live };
+    }
     const safety = await this.backups.createUnderLock(
       restore.startedBy,
       { notes: `safety backup before restoring ${backup.id}`, tags: ['safety'] },

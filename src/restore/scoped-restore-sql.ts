@@ -101,6 +101,10 @@ BEGIN
       EXECUTE format('ALTER SCHEMA %I RENAME TO %I', schemas[i], format('%s_%s', trash, i));
     END IF;
   END LOOP;
+  -- a table's schema dropped since the backup: created empty for the table to come back into
+  FOR item IN SELECT DISTINCT split_part(t, '.', 1) AS name FROM unnest(tables) t WHERE split_part(t, '.', 1) <> ALL (schemas) LOOP
+    EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', item.name);
+  END LOOP;
   FOR i IN 1 .. coalesce(cardinality(create_schemas), 0) LOOP
     EXECUTE format('CREATE SCHEMA %I%s', create_schemas[i], CASE WHEN create_schemas[i] = 'public' THEN ' AUTHORIZATION pg_database_owner' ELSE '' END);
   END LOOP;

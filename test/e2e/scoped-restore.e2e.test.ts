@@ -139,6 +139,15 @@ describe('restoring some tables or schemas: in place, beside, into another datab
     assert.equal(q(`select string_agg(note, ',' order by id) from app.order_notes`), 'first,second');
   });
 
+  it('brings back a table dropped since the backup (no safety backup: nothing live to replace), with its foreign key', async () => {
+    q('drop table app.order_notes');
+    const done = await restore({ tables: ['app.order_notes'] });
+    assert.equal(done.status, 'completed', JSON.stringify(done));
+    assert.equal(done.safetyBackupId, null);
+    assert.equal(q(`select string_agg(note, ',' order by id) from app.order_notes`), 'first,second');
+    assert.equal(q(`select count(*) from pg_constraint where conname = 'order_notes_order_id_fkey' and conrelid = 'app.order_notes'::regclass`), '1');
+  });
+
   it('refuses a table a materialized view depends on, naming it; nothing changes', async () => {
     q(`create materialized view app.order_totals as select sum(total) from app.orders; delete from app.orders where id = 4`);
     const before = orders();
