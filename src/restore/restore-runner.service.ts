@@ -135,15 +135,19 @@ export class RestoreRunner {
       progress = setInterval(() => void reportProgress(), PROGRESS_POLL_MS);
       // the bytes decoded are the bytes hashed: a file swapped or rewritten since the integrity check never commits
       const hash = createHash('sha256');
+      // with a use-list pg_restore stops reading once it has its entries: what feeds it then meets a
+      // closed pipe, and the file is hashed by a read of its own
+      const stopsEarly = !!plan;
       if (decoding.streams.length) {
         decoding.streams[0].on('data', (chunk: Buffer) => {
           counted += chunk.length;
-          hash.update(chunk);
+          if (!stopsEarly) hash.update(chunk);
         });
       }
+      const cutShort = (step: Promise<unknown> | undefined) => (stopsEarly ? step?.catch((error: unknown) => { if (!isBrokenPipe(error)) throw error; }) : step);
       // zstd reads the open file itself: hashed from the same descriptor, at its own positions
-      const hashed = file ? hashOpenFile(file, hash, operation.signal) : undefined;
-      const decoded = Promise.all([feed.length ? pipeline(feed, { signal: operation.signal }) : undefined, hashed, ...stages.map((s) => s.completion)])
+      const hashed = file ? hashOpenFile(file, hash, operation.signal) : stopsEarly ? hashStream(source.open(), hash, operation.signal) : undefined;
+      const decoded = Promise.all([cutShort(feed.length ? pipeline(feed, { signal: operation.signal }) : undefined), hashed, ...stages.map((s) => cutShort(s.completion))])
         .then(reportProgress)
         .then(() => checkDigest(hash.digest('hex'), backup, source));
       decoded.catch(() => undefined); // awaited before the COMMIT
@@ -251,6 +255,18 @@ async function hashOpenFile(file: FileHandle, hash: Hash, signal: AbortSignal): 
     if (!bytesRead) return;
     hash.update(buffer.subarray(0, bytesRead));
     position += bytesRead;
+  }
+}
+
+/** Feeds every byte of `stream` to `hash`. */
+async function hashStream(stream: Readable, hash: Hash, signal: AbortSignal): Promise<void> {
+  try {
+    for await (const chunk of stream) {
+      signal.throwIfAborted();
+      hash.update(chunk as Buffer);
+    }
+  } finally {
+    stream.destroy();
   }
 }
 
