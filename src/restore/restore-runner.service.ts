@@ -144,7 +144,14 @@ export class RestoreRunner {
           if (!stopsEarly) hash.update(chunk);
         });
       }
-      const cutShort = (step: Promise<unknown> | undefined) => (stopsEarly ? step?.catch((error: unknown) => { if (!isBrokenPipe(error)) throw error; }) : step);
+      // (a closed pipe ends zstd with SIGPIPE or a write error): once pg_restore has succeeded, that is no failure
+      const restored = script.completion.then(() => true, () => false);
+      const cutShort = (step: Promise<unknown> | undefined) =>
+        stopsEarly
+          ? step?.catch(async (error: unknown) => {
+              if (!(await restored)) throw error;
+            })
+          : step;
       // zstd reads the open file itself: hashed from the same descriptor, at its own positions
       const hashed = file ? hashOpenFile(file, hash, operation.signal) : stopsEarly ? hashStream(source.open(), hash, operation.signal) : undefined;
       const decoded = Promise.all([cutShort(feed.length ? pipeline(feed, { signal: operation.signal }) : undefined), hashed, ...stages.map((s) => cutShort(s.completion))])
