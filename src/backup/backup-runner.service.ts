@@ -160,12 +160,13 @@ export class BackupRunner {
           productVersion: PRODUCT_VERSION,
           tables: rowCounts.tables,
           estimatedTables: rowCounts.estimated,
-          tableBytes: rowCounts.bytes,
+          ...(rowCounts.bytes && { tableBytes: rowCounts.bytes }),
           largeObjects: rowCounts.largeObjects,
           encryption: this.pipeline.describeEncryption(context.format),
         },
       });
-      backup.metadata!.contents = await this.readContents(finalPath, context.format, backup.metadata!);
+      const contents = await this.readContents(finalPath, context.format, backup.metadata!);
+      if (contents) backup.metadata!.contents = contents;
       backup.files = await this.writeFilesPart(backup, context, operation.signal);
       if (verify) {
         const report = await this.integrity.check(backup);
