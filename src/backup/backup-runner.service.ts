@@ -128,7 +128,7 @@ export class BackupRunner {
         operation.signal,
         Promise.race([
           Promise.all([
-            snapshot.rowCounts(this.options.exactCountMaxBytes ?? DEFAULT_EXACT_COUNT_MAX_BYTES),
+            snapshot.rowCounts(this.options.exactCountMaxBytes ?? DEFAULT_EXACT_COUNT_MAX_BYTES, backup.origin?.scope),
             written,
             child!.completion, // encodeOutputOf started it
             ...stages.map((stage) => stage.completion),

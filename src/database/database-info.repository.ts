@@ -39,7 +39,8 @@ export interface TableRowCounts {
 export interface DumpSnapshot {
   /** For `pg_dump --snapshot`. */
   id: string;
-  rowCounts(exactMaxBytes: number): Promise<TableRowCounts>;
+  /** `only`: the tables of a dump of some tables or schemas. */
+  rowCounts(exactMaxBytes: number, only?: { tables: readonly string[]; schemas: readonly string[] }): Promise<TableRowCounts>;
   /** Ends the transaction (closing its connection), cancelling a count still running. */
   close(): Promise<void>;
 }
@@ -116,7 +117,7 @@ export class DatabaseInfoRepository {
       const [{ id, pid }] = rows;
       return {
         id,
-        rowCounts: (exactMaxBytes) => this.rowCounts(client, exactMaxBytes),
+        rowCounts: (exactMaxBytes, only) => this.rowCounts(client, exactMaxBytes, only),
         close: async () => {
           // a count still waiting for a table lock would outlive the connection: cancel it
           await this.dataSource.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
@@ -130,13 +131,14 @@ export class DatabaseInfoRepository {
   }
 
   /** Rows of every user table a backup contains: counted up to `exactMaxBytes` of table size, the planner's estimate above. */
-  private async rowCounts(client: Client, exactMaxBytes: number): Promise<TableRowCounts> {
+  private async rowCounts(client: Client, exactMaxBytes: number, only?: { tables: readonly string[]; schemas: readonly string[] }): Promise<TableRowCounts> {
     const { rows: tables } = await client.query<{ schema: string; table: string; bytes: string; estimate: string }>(
       `SELECT n.nspname AS schema, c.relname AS table, ${RELATION_BYTES} AS bytes, greatest(c.reltuples, 0)::bigint AS estimate
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
         WHERE c.relkind IN ('r', 'p') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE $2
+          AND ($3::text[] IS NULL OR n.nspname || '.' || c.relname = ANY($3) OR n.nspname = ANY($4))
         ORDER BY 1, 2`,
-      [[...SYSTEM_SCHEMAS, ...(await this.installationSchemas())], TRASH_PATTERN],
+      [[...SYSTEM_SCHEMAS, ...(await this.installationSchemas())], TRASH_PATTERN, only ? [...only.tables] : null, [...(only?.schemas ?? [])]],
     );
     const { rows: lo } = await client.query('SELECT count(*) AS n FROM pg_catalog.pg_largeobject_metadata');
     const counts: TableRowCounts = { tables: {}, estimated: [], bytes: {}, largeObjects: Number(lo[0].n) };
