@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench [-- --scale 1 --runs 3]      the full measurement (~1 GB database, 3 runs)
 // npm run bench -- --quick                    a smoke run: --scale 0.1 --runs 1
-// npm run bench -- --only backups,restores     some phases only (backups, restores, drills, manytables, latency)
+// npm run bench -- --only backups,restores     some phases only (backups, restores, drills, manytables, latency, tables)
 // npm run bench -- --only manytables --tables 500   the many-tables case with fewer tables (default 2,000)
 // npm run bench -- --quick --only dr           disaster recovery: import and restore onto a second, new cluster that lacks the roles
 // BENCH_SERVER_NODE_ARGS='--cpu-prof'          extra node flags for the servers (profiling)
@@ -31,7 +31,7 @@ const QUICK = process.argv.includes('--quick');
 const SCALE = arg('scale', QUICK ? 0.1 : 1);
 const RUNS = arg('runs', QUICK ? 1 : 3);
 const onlyIndex = process.argv.indexOf('--only');
-const PHASES = new Set(onlyIndex > 0 ? process.argv[onlyIndex + 1].split(',') : ['backups', 'restores', 'drills', 'manytables', 'latency']);
+const PHASES = new Set(onlyIndex > 0 ? process.argv[onlyIndex + 1].split(',') : ['backups', 'restores', 'drills', 'manytables', 'latency', 'tables']);
 /** The many-tables phase: tables (each with a serial key, so as many sequences) on a server with the default lock table. */
 const MANY_TABLES = arg('tables', 2000);
 const CORES = cpus().length;
@@ -188,8 +188,8 @@ async function startServer(pg, backupDir, env = {}) {
     peak: () => peak,
     rss,
     backup: () => timed(async () => { const r = await call('POST', '/backups', {}); return wait(`/backups/${r.id}`); }),
-    restore: (id, safetyBackup) => timed(async () => {
-      const r = await call('POST', `/backups/${id}/restore`, { confirm: true, safetyBackup });
+    restore: (id, safetyBackup, scope = {}) => timed(async () => {
+      const r = await call('POST', `/backups/${id}/restore`, { confirm: true, safetyBackup, ...scope });
       if (!r.id) throw new Error(`restore refused: ${JSON.stringify(r)}`);
       return wait(`/restores/${r.id}`);
     }),
@@ -597,6 +597,35 @@ async function main() {
       dr.ratio = round(dr.figures.ours.median / dr.figures.restoreRef.median);
     }
 
+    // ---- one table: ours in place (safety backup included) against pg_restore -t of that table from the same file, and our whole restore
+    const oneTable = { table: 'public.customers', figures: {} };
+    if (PHASES.has('tables')) {
+      const file = join(work, 'backups', last.filename);
+      oneTable.shareOfData = round(Number(pg.psql(`select pg_total_relation_size('public.customers')::float / sum(pg_total_relation_size(c.oid)) from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'r' and n.nspname = 'public'`, 'bench')), 3);
+      const tableContender = (name, label, measure) => {
+        oneTable.figures[name] = { label, seconds: [] };
+        return { run: async (warmUp) => {
+          settle();
+          const seconds = await measure();
+          if (!warmUp) oneTable.figures[name].seconds.push(seconds);
+        } };
+      };
+      const completed = async (what, start) => { const r = await start(); if (r.status !== 'completed') throw new Error(`one table: ${what} failed: ${r.error}`); return r.seconds; };
+      await rounds([
+        tableContender('restoreRef', 'zstd -dc | pg_restore -1 -t customers (into an empty database)', async () => {
+          pg.psql('drop database if exists one_table'); pg.psql('create database one_table');
+          // pg_restore stops reading once it has the table: zstd's broken pipe is not a failure
+          return timeShell(`zstd -dc ${file} 2>/dev/null | pg_restore ${conn} -d one_table --single-transaction --exit-on-error -t customers; exit \${PIPESTATUS[1]}`);
+        }),
+        tableContender('ours', 'our restore of public.customers in place, safety backup included', () => completed('restore', () => server.restore(last.id, true, { tables: ['public.customers'] }))),
+        tableContender('oursWhole', 'our whole restore, safety backup included', () => completed('restore', () => server.restore(last.id, true))),
+      ], RUNS, (i) => console.log(`one table: run ${i + 1}/${RUNS}`));
+      pg.psql('drop database if exists one_table');
+      for (const f of Object.values(oneTable.figures)) f.median = round(median(f.seconds));
+      const ot = oneTable.figures;
+      oneTable.ratios = { toPgRestoreT: round(ot.ours.median / ot.restoreRef.median), toWholeRestore: round(ot.ours.median / ot.oursWhole.median) };
+    }
+
     // ---- CPU per process: one more run of each, outside the timed rounds (the sampling costs a little CPU)
     console.log('CPU profiles…');
     const cpu = {};
@@ -661,6 +690,10 @@ async function main() {
       console.log('\ndisaster recovery onto a new cluster (roles created)\n| what | time, median (min–max) | vs the reference |\n|---|---|---|');
       for (const [name, f] of Object.entries(dr.figures)) console.log(`| ${f.label} | ${fmt(f.seconds)} | ${name === 'ours' ? `${dr.ratio.toFixed(2)}× CREATE ROLE + pg_restore -1` : ''} |`);
     }
+    if (PHASES.has('tables')) {
+      console.log(`\none table (${oneTable.table}, ${pct(oneTable.shareOfData)} of the data)\n| what | time, median (min–max) |\n|---|---|`);
+      for (const f of Object.values(oneTable.figures)) console.log(`| ${f.label} | ${fmt(f.seconds)} |`);
+    }
     console.log(`\npeak server RSS (sampled every ${SAMPLE_MS} ms; ${mb(peaks.idleAtStart)} idle after start): backup ${mb(peaks.backup)}, encrypted backup ${mb(peaks.backupEncrypted)}, restore ${mb(peaks.restore)}, restore with safety backup ${mb(peaks.restoreWithSafety)}`);
 
     console.log(`\nCPU seconds per process, one run each (utime+stime from /proc every ${SAMPLE_MS} ms; "of wall" 1.00 = one core busy throughout)`);
@@ -693,6 +726,10 @@ async function main() {
         target('peak server RSS during restore ≤ 150 MB', Math.max(peaks.restore, peaks.restoreWithSafety) / 1e6, '<=', 150, ' MB'),
       ] : []),
       ...(PHASES.has('dr') ? [target('DR restore onto a new cluster ≤ 1.1× CREATE ROLE + pg_restore -1', dr.ratio, '<=', 1.1, '×')] : []),
+      ...(PHASES.has('tables') ? [
+        target('one-table restore (safety backup included) ≤ 1.2× pg_restore -t', oneTable.ratios.toPgRestoreT, '<=', 1.2, '×'),
+        target('one-table restore (safety backup included) < 0.2× our whole restore', oneTable.ratios.toWholeRestore, '<', 0.2, '×'),
+      ] : []),
       ...Object.entries(latency.routes).map(([route, r]) => target(`${route} p99 < 50 ms, ${CONNECTIONS} connections, during a backup`, r.duringBackup.p99Ms, '<', 50, ' ms')),
     ];
     console.log('\ntargets');
@@ -708,7 +745,7 @@ async function main() {
         autocannon: JSON.parse(readFileSync(join(root, 'node_modules/autocannon/package.json'), 'utf8')).version,
       },
       scale: SCALE, databaseBytes: dbBytes, runs: RUNS, phases: [...PHASES],
-      figures, drill, manyTables, dr, peakRssBytes: peaks, cpu, latency, targets,
+      figures, drill, manyTables, dr, oneTable, peakRssBytes: peaks, cpu, latency, targets,
     };
     writeFileSync(OUT, JSON.stringify(results, null, 2) + '\n');
     console.log(`\nwritten: ${OUT}`);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DatabaseInfoRepository } from '../database/database-info.repository';
 import { childStdinSink } from '../infra/process/child-stdin-sink';
@@ -9,6 +9,7 @@ import { ProcessRepository } from '../infra/process/process.repository';
 import { AgeKeyMismatchError } from '../crypto/age';
 import { BackupPipeline, EncryptionNotConfiguredException, PipelineStage } from '../pipeline/backup-pipeline.service';
 import { BackupFormat, Compression } from '../pipeline/backup-format';
+import { ArchiveToc, readArchiveToc } from './archive-toc';
 import { BackupHistory } from './backup-history.entity';
 import { BackupFilesPart } from './backup.types';
 import { BackupLocations, BackupSource, sha256Of } from './backup-locations';
@@ -179,6 +180,25 @@ export class BackupIntegrityService {
   async tableOfContents(source: BackupSource, format: BackupFormat): Promise<TableOfContents> {
     const tools = await this.pgTools.forServer((await this.database.server()).major);
     return this.listToc(tools.pgRestore, source, format);
+  }
+
+  /**
+   * The archive's table of contents with each entry's dependencies (what selecting one table
+   * needs), decoded in-process from the head of the stream; reading stops there.
+   */
+  async archiveToc(source: BackupSource, format: BackupFormat): Promise<ArchiveToc> {
+    const stages = this.backupPipeline.decoders(format);
+    const decoded = new PassThrough();
+    const stop = new AbortController();
+    // a failure upstream destroys `decoded` with its error, which the reading rethrows
+    const feed = pipeline([source.open(), ...stages.map((s) => s.stream), decoded], { signal: stop.signal }).catch(() => undefined);
+    try {
+      return await readArchiveToc(decoded);
+    } finally {
+      stop.abort();
+      await feed;
+      for (const stage of stages) stage.kill();
+    }
   }
 
   private async listToc(pgRestore: string, source: BackupSource, format: BackupFormat): Promise<TableOfContents> {

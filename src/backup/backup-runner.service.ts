@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
@@ -28,7 +29,8 @@ import { BackupIntegrityService } from './backup-integrity.service';
 import { sha256Of } from './backup-locations';
 import { manifestText } from './backup-manifest';
 import { backupDirs, backupPath, filesPartName, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
-import { BackupCopy, BackupFilesPart, BackupStatus } from './backup.types';
+import { backupContents } from './backup-contents';
+import { BackupContents, BackupCopy, BackupFilesPart, BackupMetadata, BackupStatus } from './backup.types';
 import { LockWaitGuard } from './lock-wait-guard';
 
 const PROGRESS_POLL_MS = 500;
@@ -79,6 +81,17 @@ export class BackupRunner {
     return { server, tools, format: this.pipeline.formatFor(compression) };
   }
 
+  /** What the new file holds, from its table of contents (read off its head), for GET /backups/:id/contents; absent when it cannot be read here (encrypted to keys this server lacks). */
+  private async readContents(path: string, format: BackupFormat, metadata: BackupMetadata): Promise<BackupContents | undefined> {
+    try {
+      const toc = await this.integrity.archiveToc({ location: path, open: () => createReadStream(path) }, format);
+      return backupContents(toc, metadata);
+    } catch (error) {
+      this.logger.warn(`the contents of ${path} were not recorded: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
   /** pg_dump → compress → encrypt → file → fsync → SHA-256 → rename; records the outcome on the backup's row; never throws. */
   async run(backup: BackupHistory, context: DumpContext, operation: OperationHandle, { verify = false } = {}): Promise<BackupHistory> {
     const finalPath = backupPath(this.options.backupDir, backup.filename);
@@ -96,7 +109,7 @@ export class BackupRunner {
       snapshot = await this.database.openSnapshot({ lockTimeoutMs: 2 * lockWaitMs });
       const connection = pgConnection(this.options.databaseUrl, dumpSessionName(backup.id));
       // a restore's leftover trash schemas (see wipeDatabaseSql) are never part of a backup
-      const dumpArgs = pgDumpArgs(connection.dbnameArg, [...(await this.database.installationSchemas()), `${TRASH_SCHEMA_PREFIX}*`], snapshot.id, 2 * lockWaitMs);
+      const dumpArgs = pgDumpArgs(connection.dbnameArg, [...(await this.database.installationSchemas()), `${TRASH_SCHEMA_PREFIX}*`], snapshot.id, 2 * lockWaitMs, backup.origin?.scope);
       const encoded = this.pipeline.encodeOutputOf(
         context.format,
         () => {
@@ -115,7 +128,7 @@ export class BackupRunner {
         operation.signal,
         Promise.race([
           Promise.all([
-            snapshot.rowCounts(this.options.exactCountMaxBytes ?? DEFAULT_EXACT_COUNT_MAX_BYTES),
+            snapshot.rowCounts(this.options.exactCountMaxBytes ?? DEFAULT_EXACT_COUNT_MAX_BYTES, backup.origin?.scope),
             snapshot.clusterObjects(),
             written,
             child!.completion, // encodeOutputOf started it
@@ -148,11 +161,14 @@ export class BackupRunner {
           productVersion: PRODUCT_VERSION,
           tables: rowCounts.tables,
           estimatedTables: rowCounts.estimated,
+          ...(rowCounts.bytes && { tableBytes: rowCounts.bytes }),
           largeObjects: rowCounts.largeObjects,
           cluster,
           encryption: this.pipeline.describeEncryption(context.format),
         },
       });
+      const contents = await this.readContents(finalPath, context.format, backup.metadata!);
+      if (contents) backup.metadata!.contents = contents;
       backup.files = await this.writeFilesPart(backup, context, operation.signal);
       if (verify) {
         const report = await this.integrity.check(backup);

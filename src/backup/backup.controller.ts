@@ -33,6 +33,7 @@ import {
   IntegrityReportResponse,
   ScrubResultResponse,
 } from './dto/backup.response';
+import { BackupContentsResponse } from './dto/backup-contents.response';
 import { CleanupQuery } from './dto/cleanup.query';
 import { DownloadQuery } from './dto/download.query';
 import { CreateBackupDto } from './dto/create-backup.dto';
@@ -161,6 +162,22 @@ export class BackupController {
   @ApiBackupNotFound()
   get(@Param('id', ParseUUIDPipe) id: string) {
     return this.backups.get(id);
+  }
+
+  @Get(':id/contents')
+  @AuditedWhenDenied('backup.contents')
+  @ApiOperation({
+    operationId: 'getBackupContents',
+    summary: 'What a backup holds',
+    description: "Schemas; tables with their rows and sizes at backup time; views, functions, sequences, types, extensions, large objects; the roles owning them. From the archive's table of contents, recorded when the backup was made.",
+  })
+  @ApiOkResponse({ type: BackupContentsResponse })
+  @ApiIdParam('backup')
+  @ApiBackupNotFound()
+  @ApiError(409, 'The backup is not completed')
+  @ApiError(422, "No intact copy of the backup is left, or its table of contents cannot be read (an encryption key this server lacks)")
+  contents(@Param('id', ParseUUIDPipe) id: string) {
+    return this.backups.contents(id);
   }
 
   /** `?part=files` downloads the files part (BACKUP_INCLUDE_PATHS) instead of the dump. */

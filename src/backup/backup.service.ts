@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { FindOptionsSelect, Repository } from 'typeorm';
 import { whereDefined } from '../database/where';
-import { BackupCopiesRemainException, BackupNotFoundException, BackupStateException } from '../common/exceptions';
+import { BackupCopiesRemainException, BackupNotFoundException, BackupNotRestorableException, BackupStateException } from '../common/exceptions';
+import { Compression } from '../pipeline/backup-format';
 import { StorageRepository } from '../infra/storage/storage.repository';
 import { LockService, OperationHandle } from '../lock/lock.service';
 import { PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
@@ -16,7 +17,8 @@ import { BackupLocation, BackupLocations } from './backup-locations';
 import { manifestText } from './backup-manifest';
 import { backupDirs, backupFilename, filesPartName, MANIFEST_SUFFIX, PARTIAL_SUFFIX } from './backup-paths';
 import { BackupRunner, failureMessage } from './backup-runner.service';
-import { BackupMetadata, BackupOrigin, BackupStatus, BackupType, DrillResult } from './backup.types';
+import { backupContents } from './backup-contents';
+import { BackupContents, BackupMetadata, BackupOrigin, BackupStatus, BackupType, DrillResult } from './backup.types';
 import { KeepReason, RetentionCandidate, retentionPlan } from './retention';
 import { UpdateBackupDto } from './dto/update-backup.dto';
 import { CreateBackupDto } from './dto/create-backup.dto';
@@ -47,7 +49,7 @@ const RETENTION_PAGE = 1000;
 type RetentionRow = RetentionCandidate & { filename: string };
 
 /** Metadata a history page leaves out: per-table maps, the contents and the cluster objects, which grow with the database. */
-const LIST_OMITS_METADATA = ['tables', 'estimatedTables', 'contents', 'cluster'] as const;
+const LIST_OMITS_METADATA = ['tables', 'estimatedTables', 'tableBytes', 'contents', 'cluster'] as const;
 
 @Injectable()
 export class BackupService implements OnModuleInit {
@@ -159,6 +161,24 @@ export class BackupService implements OnModuleInit {
       });
     }
     throw new BackupStateException(`no intact copy of ${filename} is left: the file is missing or has the wrong size everywhere`);
+  }
+
+  /**
+   * What the backup holds: as recorded when it was made, or read from the archive's table of
+   * contents (an older, uploaded or imported backup). 422 when no intact copy can be read.
+   */
+  async contents(id: string): Promise<BackupContents> {
+    const backup = await this.completed(id, 'listed');
+    if (backup.metadata?.contents) return backup.metadata.contents;
+    const report = await this.integrity.check(backup, { full: false });
+    if (!report.source) {
+      throw new BackupNotRestorableException(`backup ${id} has no intact copy to read: ${report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('; ')}`);
+    }
+    try {
+      return backupContents(await this.integrity.archiveToc(report.source, { compression: backup.compression as Compression, encrypted: backup.encrypted }), backup.metadata);
+    } catch (error) {
+      throw new BackupNotRestorableException(`the table of contents of backup ${id} cannot be read: ${(error as Error).message}`);
+    }
   }
 
   async verify(id: string): Promise<IntegrityReport> {

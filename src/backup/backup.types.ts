@@ -28,8 +28,38 @@ export interface BackupMetadata {
   largeObjects?: number;
   /** Roles, tablespaces and database settings the dump needs but does not hold (absent in older backups). */
   cluster?: ClusterObjects;
+  /** Heap + TOAST bytes per table at backup time (absent in older backups). */
+  tableBytes?: Record<string, number>;
+  /** What the archive holds, read from its table of contents when the backup was made (absent in older backups). */
+  contents?: BackupContents;
   /** Who can decrypt: the recipients' public keys, or `passphrase`; absent when not encrypted. */
   encryption?: { recipients: string[] } | { passphrase: true };
+}
+
+/** One table of a backup's contents, with its rows and size at backup time (null when not recorded). */
+export interface BackupContentsTable {
+  schema: string;
+  name: string;
+  rows: number | null;
+  /** `rows` is the planner's estimate (a table above the exact-count size). */
+  rowsEstimated: boolean;
+  sizeBytes: number | null;
+}
+
+/** What a backup holds, from its archive's table of contents; names are `schema.name` (functions with their arguments). */
+export interface BackupContents {
+  archiveVersion: string;
+  schemas: string[];
+  tables: BackupContentsTable[];
+  views: string[];
+  materializedViews: string[];
+  functions: string[];
+  sequences: string[];
+  types: string[];
+  extensions: string[];
+  largeObjects: number;
+  /** Roles the backup's objects are owned by: they must exist for the owners to come back. */
+  roles: string[];
 }
 
 /** Why a backup was made, beyond its type. */
@@ -40,6 +70,8 @@ export interface BackupOrigin {
   trigger?: TriggerSummary;
   /** The restore it protects (a safety backup). */
   restoreId?: string;
+  /** Only these tables (`schema.table`) and schemas were dumped: the safety backup of a restore of those. A restore of this backup is scoped to them by default. */
+  scope?: { tables: string[]; schemas: string[] };
   /** Registered from a file found in a backup location: written elsewhere, not trusted. */
   imported?: true;
 }

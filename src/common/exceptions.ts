@@ -33,6 +33,16 @@ export class BackupStateException extends ConflictException {}
 /** Restore refused: the backup is not a completed, intact backup. */
 export class BackupNotRestorableException extends UnprocessableEntityException {}
 
+/** A restore's tables or schemas that the backup does not hold. */
+export class RestoreScopeUnknownException extends UnprocessableEntityException {
+  constructor(backupId: string, names: string[]) {
+    super(`backup ${backupId} holds no ${names.join(', ')}; GET /backups/${backupId}/contents lists what it holds; nothing was changed`);
+  }
+}
+
+/** The restore's target (a schema, another database) cannot take it: it exists, is not empty, is the live database or another installation's. */
+export class RestoreTargetConflictException extends ConflictException {}
+
 /** pg_dump/pg_restore missing or older than the server. */
 export class PgToolsException extends InternalServerErrorException {}
 

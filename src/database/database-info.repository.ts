@@ -35,8 +35,13 @@ const RELATION_BYTES = `((c.relpages + coalesce(t.relpages, 0))::bigint * curren
 export interface TableRowCounts {
   tables: Record<string, number>;
   estimated: string[];
+  /** Heap + TOAST bytes per table, from the catalog's page counts. */
+  bytes: Record<string, number>;
   largeObjects: number;
 }
+
+/** Some tables (`schema.table`) and schemas, of a dump that holds only those. */
+export type TableScope = { tables: readonly string[]; schemas: readonly string[] };
 
 /** Rows per live table now (null: the table does not exist); `estimated` lists the planner's estimates among them. */
 export interface CurrentRowCounts {
@@ -54,7 +59,8 @@ export interface LiveObject {
 export interface DumpSnapshot {
   /** For `pg_dump --snapshot`. */
   id: string;
-  rowCounts(exactMaxBytes: number): Promise<TableRowCounts>;
+  /** `only`: the tables of a dump of some tables or schemas. */
+  rowCounts(exactMaxBytes: number, only?: TableScope): Promise<TableRowCounts>;
   /** The roles, tablespaces and database settings the dumped objects need, as of the snapshot. */
   clusterObjects(): Promise<ClusterObjects>;
   /** Ends the transaction (closing its connection), cancelling a count still running. */
@@ -154,7 +160,7 @@ export class DatabaseInfoRepository {
       const [{ id, pid }] = rows;
       return {
         id,
-        rowCounts: (exactMaxBytes) => this.rowCounts(client, exactMaxBytes),
+        rowCounts: (exactMaxBytes, only) => this.rowCounts(client, exactMaxBytes, only),
         clusterObjects: async () => readClusterObjects(client, [...(await this.installationSchemas()).map(likeLiteral), TRASH_PATTERN]),
         close: async () => {
           // a count still waiting for a table lock would outlive the connection: cancel it
@@ -169,8 +175,8 @@ export class DatabaseInfoRepository {
   }
 
   /** Rows of every user table a backup contains: counted up to `exactMaxBytes` of table size, the planner's estimate above. */
-  private async rowCounts(client: Client, exactMaxBytes: number): Promise<TableRowCounts> {
-    const tables = await this.userTables(client);
+  private async rowCounts(client: Client, exactMaxBytes: number, only?: TableScope): Promise<TableRowCounts> {
+    const tables = await this.userTables(client, only);
     const { rows: lo } = await client.query('SELECT count(*) AS n FROM pg_catalog.pg_largeobject_metadata');
     return { ...(await this.countTables(client, tables, exactMaxBytes)), largeObjects: Number(lo[0].n) };
   }
@@ -199,13 +205,15 @@ export class DatabaseInfoRepository {
     }
   }
 
-  private async userTables(client: Client): Promise<{ schema: string; table: string; bytes: string; estimate: string }[]> {
+  /** `only`: the tables named, and those of the schemas named. */
+  private async userTables(client: Client, only?: TableScope): Promise<{ schema: string; table: string; bytes: string; estimate: string }[]> {
     const { rows } = await client.query<{ schema: string; table: string; bytes: string; estimate: string }>(
       `SELECT n.nspname AS schema, c.relname AS table, ${RELATION_BYTES} AS bytes, greatest(c.reltuples, 0)::bigint AS estimate
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
         WHERE c.relkind IN ('r', 'p') AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE $2
+          AND ($3::text[] IS NULL OR n.nspname || '.' || c.relname = ANY($3) OR n.nspname = ANY($4))
         ORDER BY 1, 2`,
-      [[...SYSTEM_SCHEMAS, ...(await this.installationSchemas())], TRASH_PATTERN],
+      [[...SYSTEM_SCHEMAS, ...(await this.installationSchemas())], TRASH_PATTERN, only ? [...only.tables] : null, [...(only?.schemas ?? [])]],
     );
     return rows;
   }
@@ -217,11 +225,12 @@ export class DatabaseInfoRepository {
     exactMaxBytes: number,
     { estimateOnLockTimeout = false } = {},
   ): Promise<Omit<TableRowCounts, 'largeObjects'>> {
-    const counts: Omit<TableRowCounts, 'largeObjects'> = { tables: {}, estimated: [] };
+    const counts: Omit<TableRowCounts, 'largeObjects'> = { tables: {}, estimated: [], bytes: {} };
     const exact: { key: string; name: string }[] = [];
     for (const t of tables) {
       const key = `${t.schema}.${t.table}`;
       counts.tables[key] = Number(t.estimate);
+      counts.bytes[key] = Number(t.bytes);
       if (Number(t.bytes) > exactMaxBytes) counts.estimated.push(key);
       else exact.push({ key, name: `${quoteIdent(t.schema)}.${quoteIdent(t.table)}` });
     }
@@ -369,6 +378,27 @@ END $gate$`,
     await this.dataSource.query(
       `CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0 ENCODING ${quoteLiteral(db.encoding)} LC_COLLATE ${quoteLiteral(db.datcollate)} LC_CTYPE ${quoteLiteral(db.datctype)}`,
     );
+  }
+
+  /** Those of `tables` (`schema.table`) and `schemas` that exist in the live database. */
+  async existing(tables: readonly string[], schemas: readonly string[]): Promise<{ tables: string[]; schemas: string[] }> {
+    const rows: { name: string; kind: 'table' | 'schema' }[] = await this.dataSource.query(
+      `SELECT t AS name, 'table' AS kind FROM unnest($1::text[]) t WHERE to_regclass(format('%I.%I', split_part(t, '.', 1), split_part(t, '.', 2))) IS NOT NULL
+       UNION ALL SELECT s, 'schema' FROM unnest($2::text[]) s WHERE EXISTS (SELECT FROM pg_namespace WHERE nspname = s)`,
+      [tables, schemas],
+    );
+    return { tables: rows.filter((r) => r.kind === 'table').map((r) => r.name), schemas: rows.filter((r) => r.kind === 'schema').map((r) => r.name) };
+  }
+
+  async schemaExists(name: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [name]);
+    return rows.length > 0;
+  }
+
+  /** Whether `name` is a database of this server, and a template. */
+  async databaseState(name: string): Promise<{ exists: boolean; template: boolean }> {
+    const rows: { template: boolean }[] = await this.dataSource.query('SELECT datistemplate AS template FROM pg_database WHERE datname = $1', [name]);
+    return { exists: rows.length > 0, template: rows[0]?.template ?? false };
   }
 
   /** Names of the databases on this server matching the regular expression `pattern`. */

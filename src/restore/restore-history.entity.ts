@@ -15,6 +15,10 @@ export interface RestoreDetail {
   /** What was asked for: the objects (none: the whole database) and where they went (none: over the live ones). */
   scope?: RestoreScope;
   target?: RestoreTargetChoice;
+  /** With `target.database`: the database did not exist and was created for the restore. */
+  databaseCreated?: boolean;
+  /** Foreign keys not restored beside the live objects or into another database: they reference tables not restored (`schema.table constraint`). */
+  leftOut?: string[];
   /** Rows per restored table (`schema.table`) just before the restore and just after it; `estimated`: the planner's figures, not counts. */
   rowCounts?: { before: Record<string, number | null>; after: Record<string, number | null>; estimated?: string[] };
   /** Roles the backup needed that the cluster lacked: created (login roles among them need a password set), or left out (`skip`). */

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, Hash } from 'node:crypto';
-import { FileHandle, open } from 'node:fs/promises';
+import { FileHandle, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BackupHistory } from '../backup/backup-history.entity';
@@ -21,10 +23,11 @@ import { OperationHandle } from '../lock/lock.service';
 import { PG_BACKUP_OPTIONS, PgBackupOptions } from '../pg-backup.options';
 import { Compression } from '../pipeline/backup-format';
 import { BackupPipeline, StageProcess } from '../pipeline/backup-pipeline.service';
-import { BackupTocReader, TocEntry } from './backup-toc';
+import { BackupTocReader } from './backup-toc';
 import { BlockerWatchdog } from './blocker-watchdog';
 import { restoreCommitMarkerSql } from './restore-commit-marker';
-import { tocLockWeight, wipeDatabaseSql } from './restore-script';
+import { descLockWeight, wipeDatabaseSql } from './restore-script';
+import { useListText } from './restore-selection';
 import type { ClusterRestorePlan } from './role-preflight';
 
 const PROGRESS_POLL_MS = 500;
@@ -50,6 +53,15 @@ export interface RestoreOutcome {
 /** Where a restore goes: by default over the live database; a drill gives an empty scratch database. */
 export interface RestoreTarget {
   scratchDatabase: string;
+}
+
+/** A restore of some of the archive's entries (tables, schemas), with SQL of its own around pg_restore's script. */
+export interface RestorePlan {
+  dumpIds: number[];
+  /** Instead of the whole-database wipe. */
+  prelude: string;
+  /** After the script, before the COMMIT. */
+  epilogue: string;
 }
 
 /**
@@ -82,7 +94,7 @@ export class RestoreRunner {
     source: BackupSource,
     operation: OperationHandle,
     target?: RestoreTarget,
-    cluster?: ClusterRestorePlan,
+    { cluster, plan }: { cluster?: ClusterRestorePlan; plan?: RestorePlan } = {},
   ): Promise<RestoreOutcome> {
     const tools = await this.pgTools.forServer((await this.database.server()).major);
     if (!madeHere(backup) && !tools.restrict) {
@@ -104,20 +116,29 @@ export class RestoreRunner {
     let stages: StageProcess[] = [];
     // a scratch database has no other sessions to wait for
     const watchdog = target ? undefined : new BlockerWatchdog(this.database, applicationName, this.options.restoreGraceMs);
-    const wipe = (cluster?.sql ?? '') + (target ? '' : wipeDatabaseSql(await this.database.installationSchemas()));
+    const wipe = (cluster?.sql ?? '') + (plan ? plan.prelude : target ? '' : wipeDatabaseSql(await this.database.installationSchemas()));
     // over the live database, the transaction records its own commit: what a restart reads when this process died
     const marker = target ? '' : restoreCommitMarkerSql(this.options.schema, restoreId);
+    const epilogue = plan?.epilogue ?? '';
     // without large objects pg_restore's script has no transaction statement of its own: it goes
     // straight into psql, and a commit gate stands in for the COMMIT Node would hold back
     const direct = backup.metadata?.largeObjects === 0;
     const abandoned = new AbortController();
     let gate: CommitGate | undefined;
     let file: FileHandle | undefined;
+    let listDir: string | undefined;
     let progress: NodeJS.Timeout | undefined;
     let counted = 0;
     let succeeded = false;
     try {
       if (direct) gate = await this.database.openCommitGate(databaseUrl);
+      // written before the decoding starts: from then on nothing may be awaited until pg_restore holds its output
+      let useList: string | undefined;
+      if (plan) {
+        listDir = await mkdtemp(join(tmpdir(), 'pgb-restore-'));
+        useList = join(listDir, 'entries.list');
+        await writeFile(useList, useListText(plan.dumpIds), { mode: 0o600 });
+      }
       // file → decrypt → decompress → pg_restore (zstd hands its output to pg_restore fd-to-fd);
       // a local zstd file is read by zstd itself, its progress read off the shared file offset
       const format = { compression: backup.compression as Compression, encrypted: backup.encrypted };
@@ -125,7 +146,8 @@ export class RestoreRunner {
       if (localFile && format.compression === 'zstd' && !format.encrypted) file = await open(localFile, 'r');
       const decoding = file ? { ...this.backupPipeline.decodeFileForProcess(file.fd), streams: [] } : this.backupPipeline.decodeForProcess(source.open(), format);
       stages = decoding.stages;
-      script = this.processes.spawn(tools.pgRestore, pgRestoreScriptArgs({ singleTransaction: !direct, noOwner: cluster?.noOwner, noTablespaces: cluster?.noTablespaces }), { env: { PATH: process.env.PATH }, stdin: decoding.output ?? true });
+      const restoreArgs = pgRestoreScriptArgs({ singleTransaction: !direct, noOwner: cluster?.noOwner, noTablespaces: cluster?.noTablespaces, useList });
+      script = this.processes.spawn(tools.pgRestore, restoreArgs, { env: { PATH: process.env.PATH }, stdin: decoding.output ?? true });
       const feed = decoding.output ? decoding.streams : [...decoding.streams, childStdinSink(script.stdin!)];
       const fd = file?.fd;
       const reportProgress = async () => {
@@ -135,22 +157,33 @@ export class RestoreRunner {
       progress = setInterval(() => void reportProgress(), PROGRESS_POLL_MS);
       // the bytes decoded are the bytes hashed: a file swapped or rewritten since the integrity check never commits
       const hash = createHash('sha256');
+      // with a use-list pg_restore stops reading once it has its entries: what feeds it then meets a
+      // closed pipe, and the file is hashed by a read of its own
+      const stopsEarly = !!plan;
       if (decoding.streams.length) {
         decoding.streams[0].on('data', (chunk: Buffer) => {
           counted += chunk.length;
-          hash.update(chunk);
+          if (!stopsEarly) hash.update(chunk);
         });
       }
+      // (a closed pipe ends zstd with SIGPIPE or a write error): once pg_restore has succeeded, that is no failure
+      const restored = script.completion.then(() => true, () => false);
+      const cutShort = (step: Promise<unknown> | undefined) =>
+        stopsEarly
+          ? step?.catch(async (error: unknown) => {
+              if (!(await restored)) throw error;
+            })
+          : step;
       // zstd reads the open file itself: hashed from the same descriptor, at its own positions
-      const hashed = file ? hashOpenFile(file, hash, operation.signal) : undefined;
-      const decoded = Promise.all([feed.length ? pipeline(feed, { signal: operation.signal }) : undefined, hashed, ...stages.map((s) => s.completion)])
+      const hashed = file ? hashOpenFile(file, hash, operation.signal) : stopsEarly ? hashStream(source.open(), hash, operation.signal) : undefined;
+      const decoded = Promise.all([cutShort(feed.length ? pipeline(feed, { signal: operation.signal }) : undefined), hashed, ...stages.map((s) => cutShort(s.completion))])
         .then(reportProgress)
         .then(() => checkDigest(hash.digest('hex'), backup, source));
       decoded.catch(() => undefined); // awaited before the COMMIT
-      const commit: CommitOptions = { irrevocableCommit: !target, abandoned: abandoned.signal, markerSql: marker };
+      const commit: CommitOptions = { irrevocableCommit: !target, abandoned: abandoned.signal, markerSql: `${epilogue}${marker}` };
       if (gate) {
         // in the same tick as pg_restore's spawn: Node never reads its stdout
-        psql = this.processes.spawn(tools.psql, psqlDirectArgs(connection.dbnameArg, `BEGIN;\n${wipe}`, marker ? `${gate.sql};\n${marker}` : gate.sql), {
+        psql = this.processes.spawn(tools.psql, psqlDirectArgs(connection.dbnameArg, `BEGIN;\n${wipe}`, `${epilogue}${gate.sql};${marker ? `\n${marker}` : ''}`), {
           env: connection.env,
           stdin: script.stdout!,
           stdout: false,
@@ -178,6 +211,7 @@ export class RestoreRunner {
       // a session still waiting at the gate finds it closed, and rolls back
       await gate?.close();
       await file?.close();
+      if (listDir) await rm(listDir, { recursive: true, force: true });
       // psql's death reaches its session only when the session next talks to it: one waiting for a
       // lock would hold the wiped tables' locks until then
       if (!succeeded && !target) {
@@ -191,16 +225,16 @@ export class RestoreRunner {
    * the server's shared lock table holds: it would fail with "out of shared memory", after the
    * safety backup.
    */
-  async checkLockCapacity(backup: BackupHistory, source: BackupSource): Promise<void> {
-    let toc: TocEntry[];
+  async checkLockCapacity(backup: BackupHistory, source: BackupSource, selected?: readonly { desc: string }[]): Promise<void> {
+    let entries: readonly { desc: string }[];
     try {
-      toc = await this.toc.entries(backup, source);
+      entries = selected ?? (await this.toc.entries(backup, source));
     } catch (error) {
       // a table of contents that cannot be read is the restore's to report, with its real cause, and it rolls back
       this.logger.warn(`no lock estimate for backup ${backup.id}: ${(error as Error).message}`);
       return;
     }
-    const estimate = await this.lockEstimate(toc);
+    const estimate = await this.lockEstimate(entries, { scoped: !!selected });
     if (estimate.enough) return;
     throw new BackupNotRestorableException(
       `restoring backup ${backup.id} takes about ${estimate.needed} locks in one transaction, and this server's shared lock table holds about ` +
@@ -209,11 +243,15 @@ export class RestoreRunner {
     );
   }
 
-  /** What the wipe renames or drops and what the dump creates (its table of contents), against the server's shared lock table. */
-  async lockEstimate(toc: TocEntry[]): Promise<LockEstimate> {
+  /**
+   * What the restore's transaction locks against the server's shared lock table: what the dump's
+   * entries create, and what the wipe renames or drops; a scoped restore (`scoped`: only these
+   * entries) moves aside about as many objects as it creates, and wipes nothing else.
+   */
+  async lockEstimate(entries: readonly { desc: string }[], { scoped = false } = {}): Promise<LockEstimate> {
     const capacity = await this.database.lockCapacity();
-    const creates = toc.reduce((sum, entry) => sum + tocLockWeight(entry.line), 0);
-    const needed = creates + (await this.database.wipeLockCount(this.options.schema)) + CATALOG_LOCKS;
+    const creates = entries.reduce((sum, entry) => sum + descLockWeight(entry.desc), 0) * (scoped ? 2 : 1);
+    const needed = creates + (scoped ? 0 : await this.database.wipeLockCount(this.options.schema)) + CATALOG_LOCKS;
     return {
       needed,
       available: capacity.estimated,
@@ -233,6 +271,18 @@ async function hashOpenFile(file: FileHandle, hash: Hash, signal: AbortSignal): 
     if (!bytesRead) return;
     hash.update(buffer.subarray(0, bytesRead));
     position += bytesRead;
+  }
+}
+
+/** Feeds every byte of `stream` to `hash`. */
+async function hashStream(stream: Readable, hash: Hash, signal: AbortSignal): Promise<void> {
+  try {
+    for await (const chunk of stream) {
+      signal.throwIfAborted();
+      hash.update(chunk as Buffer);
+    }
+  } finally {
+    stream.destroy();
   }
 }
 

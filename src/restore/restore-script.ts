@@ -56,7 +56,11 @@ RESET client_min_messages;
  * what these already locked.
  */
 export function tocLockWeight(line: string): number {
-  const desc = /^\d+; \d+ \d+ (TABLE DATA|TABLE|MATERIALIZED VIEW DATA|MATERIALIZED VIEW|SEQUENCE SET|SEQUENCE OWNED BY|SEQUENCE|INDEX ATTACH|INDEX|FK CONSTRAINT|CONSTRAINT|VIEW|FOREIGN TABLE) /.exec(line)?.[1];
+  return descLockWeight(/^\d+; \d+ \d+ (TABLE DATA|TABLE|MATERIALIZED VIEW DATA|MATERIALIZED VIEW|SEQUENCE SET|SEQUENCE OWNED BY|SEQUENCE|INDEX ATTACH|INDEX|FK CONSTRAINT|CONSTRAINT|VIEW|FOREIGN TABLE) /.exec(line)?.[1]);
+}
+
+/** tocLockWeight for an entry's `desc`. */
+export function descLockWeight(desc: string | undefined): number {
   switch (desc) {
     case 'TABLE':
     case 'MATERIALIZED VIEW':

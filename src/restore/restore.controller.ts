@@ -29,20 +29,28 @@ export class RestoreController {
   @RequiresPermission('backup.restore')
   @ApiOperation({
     operationId: 'restoreBackup',
-    summary: 'Restore a backup over the database',
+    summary: 'Restore a backup over the database, or some of its tables or schemas, in place, beside the live ones or into another database',
     description:
-      'Checks the backup, takes a safety backup, then restores in one transaction, in the background; poll GET /restores/{id}. ' +
+      'Checks the backup, takes a safety backup (of only the replaced tables or schemas with `tables`/`schemas`; none beside or into another database), ' +
+      'then restores in one transaction, in the background; poll GET /restores/{id}. `tables`/`schemas`: only those objects, with their data, indexes, ' +
+      "constraints, triggers, owned sequences, policies and grants; other tables' foreign keys into them are checked before the commit, and a restore that would " +
+      'break one fails, naming it. `target.schema`: into that new schema, the live objects untouched (foreign keys to tables not restored are left out, ' +
+      'listed in `detail.leftOut`). `target.database`: into that database of the same server, created when missing. ' +
       'With `dryRun: true` it answers 200 with a preview instead (no `confirm` needed): nothing changes, no lock is taken, and it answers while another operation runs.',
   })
   @ApiAcceptedResponse({ type: RestoreResponse, description: 'Started; `status` is `running`' })
   @ApiOkResponse({ type: RestorePreviewResponse, description: 'With `dryRun: true`: what the restore would do; nothing was changed' })
-  @ApiIdParam('backup', 'The id is not a UUID, `confirm` is not `true`, or `filesTarget` is not absolute')
+  @ApiIdParam(
+    'backup',
+    'The id is not a UUID, `confirm` is not `true`, `filesTarget` is not absolute, a name is malformed, `target` names both or neither, ' +
+      '`target.schema` without `tables`/`schemas` or with several schemas, `roles` with `target.database`',
+  )
   @ApiBackupNotFound()
-  @ApiLockHeld()
+  @ApiError(409, 'Another operation holds the lock; or `target.schema` exists, or `target.database` is the live database, a template, not empty, or holds an installation of this module')
   @ApiError(
     422,
-    'The backup is not completed, not intact, or has no intact files part (with `files: true`); or it needs roles the cluster lacks and `roles` is `require`, ' +
-      'or `create` by a role that may not create roles, or `skip` with a row security policy naming one; nothing was changed',
+    'The backup is not completed, not intact, has no intact files part (with `files: true`), or does not hold a table or schema named; or it needs roles the cluster lacks ' +
+      'and `roles` is `require`, or `create` by a role that may not create roles, or `skip` with a row security policy naming one; nothing was changed',
   )
   restore(@Actor() actor: string, @Param('id', ParseUUIDPipe) id: string, @Body() dto: RestoreBackupDto, @Res({ passthrough: true }) response: Response) {
     const request = toRestoreRequest(dto);

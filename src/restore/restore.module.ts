@@ -17,10 +17,11 @@ import { RestoreHooksRunner } from './restore-hooks';
 import { RestorePreviewService } from './restore-preview.service';
 import { RestoreService } from './restore.service';
 import { RolePreflight } from './role-preflight';
+import { TargetDatabases } from './target-database';
 
 @Module({
   imports: [TypeOrmModule.forFeature([RestoreHistory, BackupHistory], PG_BACKUP_CONNECTION), AuthModule, BackupModule, InfraModule, LockModule, EventsModule],
-  providers: [RestoreService, RestoreRunner, RestorePreviewService, RestoreHooksRunner, BackupTocReader, FilesRestoreService, DrillService, RolePreflight],
+  providers: [RestoreService, RestoreRunner, RestorePreviewService, RestoreHooksRunner, BackupTocReader, FilesRestoreService, DrillService, RolePreflight, TargetDatabases],
   controllers: [RestoreController],
   exports: [DrillService, RolePreflight],
 })

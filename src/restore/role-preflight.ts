@@ -75,9 +75,10 @@ export class RolePreflight {
   /**
    * The plan for a restore in `mode`, or 422 before anything changes: `require` with a role
    * missing; `create` when the restoring role may not create roles; `skip` when a row security
-   * policy names a missing role (a restore without it cannot create the policy).
+   * policy names a missing role (a restore without it cannot create the policy). The database's
+   * settings are re-applied with `databaseSettings` (a whole-database restore).
    */
-  async plan(backup: BackupHistory, mode: RolesMode = 'create'): Promise<ClusterRestorePlan> {
+  async plan(backup: BackupHistory, mode: RolesMode = 'create', { databaseSettings = true } = {}): Promise<ClusterRestorePlan> {
     const found = await this.check(backup);
     const { missing } = found;
     const list = missing.join(', ');
@@ -99,7 +100,7 @@ export class RolePreflight {
     const creating = mode === 'create' ? found.toCreate : [];
     const sql =
       createRolesSql(creating, recordedCluster(backup).memberships, { superuser: found.superuser }) +
-      databaseSettingsSql((await this.database.server()).database, found.settingsToApply);
+      (databaseSettings ? databaseSettingsSql((await this.database.server()).database, found.settingsToApply) : '');
     const detail: ClusterRestorePlan['detail'] = {};
     if (missing.length) {
       detail.roles = {
@@ -109,7 +110,7 @@ export class RolePreflight {
       };
     }
     if (found.tablespacesMissing.length) detail.tablespacesMissing = found.tablespacesMissing;
-    if (found.settingsNotApplied.length) detail.settingsNotApplied = found.settingsNotApplied;
+    if (databaseSettings && found.settingsNotApplied.length) detail.settingsNotApplied = found.settingsNotApplied;
     return { sql, noOwner: mode === 'skip', noTablespaces: found.tablespacesMissing.length > 0, detail };
   }
 }

@@ -273,6 +273,26 @@ describe('the pg-backup CLI against a real database', () => {
     assert.match(self.stderr, /names the live database/);
   });
 
+  it('contents ID lists the tables; restore --table --into-schema puts one beside the live one; an unknown table exits 1 naming it', async () => {
+    const contents = await run('contents', first.id, '--json');
+    assert.equal(contents.code, 0, contents.stderr);
+    assert.ok(contents.json.tables.some((t: any) => t.schema === 'app' && t.name === 'orders' && t.rows === 8000), JSON.stringify(contents.json.tables));
+    const human = await run('contents', first.id);
+    assert.match(human.stdout, /app\.orders\s+8000/);
+
+    const live = fingerprint(pg, 'shop', SCHEMAS);
+    const beside = await run('restore', first.id, '--yes', '--table', 'app.orders', '--into-schema', 'old_orders', '--json');
+    assert.equal(beside.code, 0, beside.stderr);
+    assert.deepEqual(beside.json.detail.target, { schema: 'old_orders' });
+    assert.equal(pg.psql('select count(*) from old_orders.orders', 'shop'), '8000');
+    pg.psql('drop schema old_orders cascade', 'shop');
+    assert.deepEqual(fingerprint(pg, 'shop', SCHEMAS), live, 'the live objects are untouched');
+
+    const unknown = await run('restore', first.id, '--yes', '--table', 'app.nope');
+    assert.equal(unknown.code, 1, unknown.stderr);
+    assert.match(unknown.stderr, /holds no app\.nope/);
+  });
+
   it('restore on a terminal asks for the database name: a wrong answer changes nothing, the right one restores', { skip: !hasScript() && 'script(1) not installed' }, () => {
     const onTerminal = (args: string[], answer: string) =>
       spawnSync('script', ['-qec', [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], {

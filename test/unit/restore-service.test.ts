@@ -15,6 +15,7 @@ import { RestoreOutcome, RestoreRunner } from '../../src/restore/restore-runner.
 import { FilesRestoreService } from '../../src/restore/files-restore.service';
 import { BackupEvents } from '../../src/events/backup-events';
 import { RolePreflight } from '../../src/restore/role-preflight';
+import { TargetDatabases } from '../../src/restore/target-database';
 import { RestoreService } from '../../src/restore/restore.service';
 import { RestoreHooksRunner } from '../../src/restore/restore-hooks';
 import { CurrentRowCounts, DatabaseInfoRepository } from '../../src/database/database-info.repository';
@@ -100,6 +101,7 @@ function harness() {
     new BackupEvents(),
     { plan: async () => ({ sql: '', noOwner: false, noTablespaces: false, detail: {} }) } as unknown as RolePreflight,
     hooks as unknown as RestoreHooksRunner,
+    {} as TargetDatabases, // target.database is covered end to end
     database as unknown as DatabaseInfoRepository,
     {} as PgBackupOptions,
   );

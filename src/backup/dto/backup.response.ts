@@ -8,6 +8,7 @@ import type { ScrubResult } from '../backup-scrub.service';
 import type { BackupStats, CleanupPreview } from '../backup.service';
 import type { ClusterMembership, ClusterObjects, ClusterRole } from '../../database/cluster-objects';
 import { BackupStatus, BackupType } from '../backup.types';
+import { BackupContentsResponse } from './backup-contents.response';
 import type { BackupCopy, BackupFilesPart, BackupMetadata, BackupOrigin, DrillResult, DrillTable, TriggerSummary } from '../backup.types';
 
 /* The answers of /backups, for the OpenAPI document only: nothing builds these classes. */
@@ -15,6 +16,14 @@ import type { BackupCopy, BackupFilesPart, BackupMetadata, BackupOrigin, DrillRe
 const KEEP_REASONS = ['newest', 'pinned', 'safety', 'keepLast', 'maxAgeDays', 'daily', 'weekly', 'monthly'];
 const dateTime = { type: String, format: 'date-time' } as const;
 const counts = { type: 'object', additionalProperties: { type: 'integer' } } as const;
+
+export class RestoreScopeResponse {
+  @ApiProperty({ type: [String], description: '`schema.table`' })
+  tables!: string[];
+
+  @ApiProperty({ type: [String] })
+  schemas!: string[];
+}
 
 export class EncryptionInfo {
   @ApiPropertyOptional({ type: [String], description: 'The age public keys that can decrypt the backup' })
@@ -108,6 +117,12 @@ export class BackupMetadataResponse implements Described<BackupMetadata> {
 
   @ApiPropertyOptional({ type: () => EncryptionInfo, description: 'Who can decrypt; absent when not encrypted' })
   encryption?: EncryptionInfo;
+
+  @ApiPropertyOptional({ ...counts, description: 'Heap + TOAST bytes per table at backup time; absent in older backups' })
+  tableBytes?: Record<string, number>;
+
+  @ApiPropertyOptional({ type: () => BackupContentsResponse, description: "What the archive holds (GET /backups/{id}/contents), recorded when the backup was made" })
+  contents?: BackupContentsResponse;
 }
 
 export class TriggerSummaryResponse implements Described<TriggerSummary> {
@@ -136,6 +151,9 @@ export class BackupOriginResponse implements Described<BackupOrigin> {
 
   @ApiPropertyOptional({ format: 'uuid', description: 'The restore it protects (a safety backup)' })
   restoreId?: string;
+
+  @ApiPropertyOptional({ type: () => RestoreScopeResponse, description: 'Only these tables or schemas were dumped (the safety backup of a restore of them); a restore of this backup is scoped to them by default' })
+  scope?: RestoreScopeResponse;
 }
 
 export class BackupCopyResponse implements Described<BackupCopy> {

@@ -4,7 +4,7 @@ import type { CleanupOptions, CreateOptions, ListOptions } from './backup.handle
 
 const handlers = () => import('./backup.handlers');
 
-/** create, list, show, verify, delete, cleanup, stats, import. */
+/** create, list, show, contents, verify, delete, cleanup, stats, import. */
 export function registerBackupCommands(program: Command, run: CommandRun): void {
   program
     .command('create')
@@ -31,6 +31,13 @@ export function registerBackupCommands(program: Command, run: CommandRun): void 
     .argument('<id>', 'backup id', uuidArgument)
     .option('--json', 'print the backup as JSON')
     .action(run.action(async (id: string) => (await handlers()).show(run, id)));
+
+  program
+    .command('contents')
+    .description("what a backup holds: schemas, tables with rows and sizes at backup time, views, functions, sequences, types, roles")
+    .argument('<id>', 'backup id', uuidArgument)
+    .option('--json', 'print the contents as JSON')
+    .action(run.action(async (id: string) => (await handlers()).contents(run, id)));
 
   program
     .command('verify')

@@ -68,6 +68,28 @@ export async function show(run: CommandRun, id: string): Promise<void> {
   run.out.result(backup, () => describeBackup(backup));
 }
 
+export async function contents(run: CommandRun, id: string): Promise<void> {
+  const held = await (await run.open()).get(BackupService).contents(id);
+  const others: [string, string[]][] = [
+    ['views', held.views],
+    ['materialized views', held.materializedViews],
+    ['functions', held.functions],
+    ['sequences', held.sequences],
+    ['types', held.types],
+    ['extensions', held.extensions],
+    ['roles', held.roles],
+  ];
+  run.out.result(held, () => [
+    ...table(
+      ['TABLE', 'ROWS', 'SIZE'],
+      held.tables.map((t) => [`${t.schema}.${t.name}`, t.rows === null ? '-' : `${t.rows}${t.rowsEstimated ? ' (estimate)' : ''}`, t.sizeBytes === null ? '-' : formatBytes(t.sizeBytes)]),
+    ),
+    `schemas: ${held.schemas.join(', ') || '-'}`,
+    ...others.map(([label, names]) => `${label}: ${names.join(', ') || '-'}`),
+    `large objects: ${held.largeObjects}`,
+  ]);
+}
+
 /** Exit 1 when the backup has no intact copy. */
 export async function verify(run: CommandRun, id: string): Promise<ExitCode> {
   const context = await run.open();

@@ -6,6 +6,10 @@ import type { RestoreOptions } from './restore.handlers';
 
 const handlers = () => import('./restore.handlers');
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 /** restore, drill. */
 export function registerRestoreCommands(program: Command, run: CommandRun): void {
   program
@@ -13,6 +17,9 @@ export function registerRestoreCommands(program: Command, run: CommandRun): void
     .description("replace the live database's content with a backup, after a safety backup; asks for the database name first unless --yes")
     .argument('<id>', 'backup id', uuidArgument)
     .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+    .option('--table <schema.table>', 'only this table, with its indexes, constraints, triggers, owned sequences, policies and grants (repeatable)', collect, [])
+    .option('--schema <name>', 'only this schema, with everything in it (repeatable)', collect, [])
+    .option('--into-schema <name>', 'restore the tables or schema into this new schema instead, beside the live ones')
     .option('--target-db <name>', 'restore into this database of the same server instead: created when missing, refused unless empty; the live database is not touched')
     .option('--roles <mode>', `roles the backup needs that the cluster lacks: ${ROLES_MODES.join(' | ')} (default create, where the role may create roles)`)
     .option('--dry-run', 'only show what the restore would do (row counts now and in the backup, objects that would vanish, roles, locks, space, duration); changes nothing')

@@ -9,15 +9,19 @@ import { RestoreService } from '../../restore/restore.service';
 import type { RolesMode } from '../../restore/restore-request';
 import { CliContext } from '../cli-context';
 import { CommandRun } from '../command-run';
-import { CliError, ExitCode } from '../exit-codes';
+import { CliError, ExitCode, usageError } from '../exit-codes';
 import { formatBytes, formatSeconds, table } from '../format';
 import { ask } from '../prompt';
-import { checkTargetName, restoreIntoDatabase } from '../target-database-restore';
+import { RestoreBackupDto, toRestoreRequest } from '../../restore/dto/restore-backup.dto';
+import { validated } from '../validation';
 
 const POLL_MS = 500;
 
 export interface RestoreOptions {
   yes?: boolean;
+  table?: string[];
+  schema?: string[];
+  intoSchema?: string;
   targetDb?: string;
   roles?: RolesMode;
   dryRun?: boolean;
@@ -53,37 +57,42 @@ export async function preview(run: CommandRun, id: string): Promise<ExitCode> {
 }
 
 /**
- * Over the live database through RestoreService (safety backup first, as the API), or into
- * another database with `--target-db`. Asks for the database's name unless `--yes`.
+ * Through RestoreService, as the API: over the live database (safety backup first), only some
+ * tables or schemas (`--table`, `--schema`), beside the live ones (`--into-schema`), or into
+ * another database (`--target-db`). Asks for the database's name unless `--yes`.
  */
 export async function restore(run: CommandRun, id: string, opts: RestoreOptions): Promise<ExitCode> {
+  if (opts.intoSchema !== undefined && opts.targetDb !== undefined) throw usageError('--into-schema and --target-db exclude each other');
+  const dto = await validated(RestoreBackupDto, {
+    confirm: true,
+    tables: opts.table?.length ? opts.table : undefined,
+    schemas: opts.schema?.length ? opts.schema : undefined,
+    target: opts.intoSchema !== undefined ? { schema: opts.intoSchema } : opts.targetDb !== undefined ? { database: opts.targetDb } : undefined,
+    roles: opts.roles,
+  });
+  const request = toRestoreRequest(dto);
   const context = await run.open();
-  const backup = await completedBackup(context, id, 'restored');
+  await completedBackup(context, id, 'restored');
   const target = opts.targetDb;
-  if (target !== undefined) checkTargetName(context, target);
+  if (target === context.database) throw usageError(`--target-db names the live database ${target}; leave --target-db out to restore over it`);
   if (!opts.yes) {
     const name = target ?? context.database;
     const question = target ? `Type the database name (${name}) to restore backup ${id} into it: ` : `Type the database name (${name}) to replace its content: `;
     if ((await ask(question)) !== name) throw new CliError('not confirmed; nothing was changed');
   }
   const progress = { label: 'restore', poll: context.operationBytes() };
-  if (target !== undefined) {
-    const result = await context.audited('backup.restore', { target: id, detail: { targetDatabase: target } }, () =>
-      run.out.withProgress(progress, () => restoreIntoDatabase(context, backup, target)),
-    );
-    run.out.result(result, () => [
-      `backup ${id} restored into database ${target}${result.created ? ' (created for it)' : ''} in ${formatSeconds(result.durationMs)}; ${context.database} was not touched`,
-    ]);
-    return ExitCode.Ok;
-  }
   const restores = context.get(RestoreService);
-  const done = await context.audited('backup.restore', { target: id, ok: (r: RestoreHistory) => r.status === RestoreStatus.Completed }, () =>
-    run.out.withProgress(progress, async () => finished(restores, (await restores.start(context.actor, id, { files: false, roles: opts.roles })).id)),
+  const done = await context.audited('backup.restore', { target: id, detail: { ...request }, ok: (r: RestoreHistory) => r.status === RestoreStatus.Completed }, () =>
+    run.out.withProgress(progress, async () => finished(restores, (await restores.start(context.actor, id, request)).id)),
   );
-  run.out.result(done, () => [
-    `restore ${done.id} of backup ${id} into ${context.database} ${done.status} in ${formatSeconds(done.durationMs)}` +
-      (done.safetyBackupId ? ` (safety backup ${done.safetyBackupId})` : ''),
+  const where = target !== undefined ? `database ${target}${done.detail?.databaseCreated ? ' (created for it)' : ''}` : context.database;
+  const what = describeScope(done);
+  run.out.result(target !== undefined ? { ...done, database: target, created: done.detail?.databaseCreated ?? false } : done, () => [
+    `restore ${done.id} of backup ${id}${what} into ${where} ${done.status} in ${formatSeconds(done.durationMs)}` +
+      (done.safetyBackupId ? ` (safety backup ${done.safetyBackupId})` : '') +
+      (target !== undefined && done.status === RestoreStatus.Completed ? `; restored into database ${target}${done.detail?.databaseCreated ? ' (created for it)' : ''}, ${context.database} was not touched` : ''),
     ...rolesLines(done),
+    ...(done.detail?.leftOut?.length ? [`foreign keys left out (they reference tables not restored): ${done.detail.leftOut.join(', ')}`] : []),
   ]);
   if (done.status === RestoreStatus.Completed) return ExitCode.Ok;
   run.out.error(`restore ${done.id} of backup ${id} failed: ${done.error}`); // as RestoreService logs it
@@ -100,6 +109,12 @@ function rolesLines(done: RestoreHistory): string[] {
     ...(tablespacesMissing?.length ? [`tablespaces missing here, everything went into the default one: ${tablespacesMissing.join(', ')}`] : []),
     ...(settingsNotApplied?.length ? [`database settings not applied (owner or superuser only): ${settingsNotApplied.join('; ')}`] : []),
   ];
+}
+
+function describeScope(done: RestoreHistory): string {
+  const names = [...(done.detail?.scope?.tables ?? []), ...(done.detail?.scope?.schemas ?? []).map((s) => `schema ${s}`)];
+  const beside = done.detail?.target?.schema;
+  return `${names.length ? ` (${names.join(', ')})` : ''}${beside ? ` beside the live objects, in schema ${beside},` : ''}`;
 }
 
 /** DrillService.runNow, as a scheduled drill; exit 1 when the drill fails. */

@@ -1,15 +1,29 @@
 /** argv builders for the PostgreSQL tools; never a password (that goes in the environment). */
 
+/** A name as a pg_dump pattern that matches it alone: double-quoted, so wildcards and case are literal. */
+function literalPattern(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
 /**
  * Custom format, uncompressed: compression runs in the stream, much faster than pg_dump's own zlib.
- * `lockWaitTimeoutMs` bounds pg_dump's wait for each table lock.
+ * `lockWaitTimeoutMs` bounds pg_dump's wait for each table lock. `only`: just these tables
+ * (`schema.table`, with their indexes, constraints, triggers and owned sequences) and schemas.
  */
-export function pgDumpArgs(dbnameArg: string, excludeSchemas: readonly string[], snapshot?: string, lockWaitTimeoutMs?: number): string[] {
+export function pgDumpArgs(
+  dbnameArg: string,
+  excludeSchemas: readonly string[],
+  snapshot?: string,
+  lockWaitTimeoutMs?: number,
+  only?: { tables: readonly string[]; schemas: readonly string[] },
+): string[] {
   return [
     '--format=custom',
     '--compress=0',
     '--no-password',
     ...excludeSchemas.map((schema) => `--exclude-schema=${schema}`),
+    ...(only?.tables ?? []).map((table) => `--table=${table.split('.').map(literalPattern).join('.')}`),
+    ...(only?.schemas ?? []).map((schema) => `--schema=${literalPattern(schema)}`),
     ...(snapshot ? [`--snapshot=${snapshot}`] : []),
     ...(lockWaitTimeoutMs ? [`--lock-wait-timeout=${Math.ceil(lockWaitTimeoutMs)}`] : []),
     `--dbname=${dbnameArg}`,
@@ -20,13 +34,25 @@ export function pgDumpArgs(dbnameArg: string, excludeSchemas: readonly string[],
  * Turns a custom-format dump into one SQL script for psql to run. With `singleTransaction` it is
  * wrapped in BEGIN … COMMIT; without, it has no transaction statements at all unless the dump
  * holds large objects (pg_restore then brackets them in BEGIN … COMMIT of their own).
- * `noOwner`: no owners and no grants (default privileges included); `noTablespaces`: everything in the default tablespace.
+ * `noOwner`: no owners and no grants (default privileges included); `noTablespaces`: everything in the default tablespace;
+ * `useList`: a file naming the entries to restore (a table, a schema).
  */
-export function pgRestoreScriptArgs({ singleTransaction, noOwner = false, noTablespaces = false }: { singleTransaction: boolean; noOwner?: boolean; noTablespaces?: boolean }): string[] {
+export function pgRestoreScriptArgs({
+  singleTransaction,
+  noOwner = false,
+  noTablespaces = false,
+  useList,
+}: {
+  singleTransaction: boolean;
+  noOwner?: boolean;
+  noTablespaces?: boolean;
+  useList?: string;
+}): string[] {
   return [
     ...(singleTransaction ? ['--single-transaction'] : []),
     ...(noOwner ? ['--no-owner', '--no-privileges'] : []),
     ...(noTablespaces ? ['--no-tablespaces'] : []),
+    ...(useList ? [`--use-list=${useList}`] : []),
     '--file=-',
   ];
 }

@@ -1,10 +1,10 @@
+import { RestoreScopeResponse } from '../../backup/dto/backup.response';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { Described } from '../../openapi/described';
 import type { DrillStarted } from '../drill.service';
 import type { FilesRestoreResult } from '../files-extract';
 import { RestoreStatus } from '../restore-history.entity';
 import type { RestoreDetail, RestoreHistory } from '../restore-history.entity';
-import type { RestoreScope } from '../restore-request';
 import type { LiveObject } from '../../database/database-info.repository';
 import { OperationResponse } from '../../lock/dto/operation.response';
 import type { PreviewTable, RestorePreview } from '../restore-preview.service';
@@ -34,14 +34,6 @@ export class RestoreRolesResponse {
 
   @ApiProperty({ type: [String], description: 'With `roles: "skip"`: missing roles left out, with every owner and grant' })
   skipped!: string[];
-}
-
-export class RestoreScopeResponse implements Described<RestoreScope> {
-  @ApiProperty({ type: [String], description: '`schema.table` names; empty with `schemas`: the whole database' })
-  tables!: string[];
-
-  @ApiProperty({ type: [String] })
-  schemas!: string[];
 }
 
 export class RestoreTargetResponse {
@@ -89,6 +81,12 @@ export class RestoreDetailResponse implements Described<RestoreDetail> {
 
   @ApiPropertyOptional({ description: 'The afterRestore hook (or hook webhook) failed or timed out; the restore itself stands' })
   afterRestoreHookError?: string;
+
+  @ApiPropertyOptional({ description: 'With `target.database`: it did not exist and was created for the restore' })
+  databaseCreated?: boolean;
+
+  @ApiPropertyOptional({ type: [String], description: 'Foreign keys not restored beside the live objects or into another database, because they reference tables not restored (`schema.table constraint`)' })
+  leftOut?: string[];
 }
 
 /** A restore's history entry (`restore_history`). */
