@@ -166,6 +166,7 @@ export class BackupController {
 
   @Get(':id/contents')
   @AuditedWhenDenied('backup.contents')
+  @RequiresPermission('backups.read')
   @ApiOperation({
     operationId: 'getBackupContents',
     summary: 'What a backup holds',

@@ -21,7 +21,7 @@ export interface BackupMetadata {
   pgDumpVersion: string;
   productVersion: string;
   /** Rows per table in the dump (`schema.table` → rows): counted in pg_dump's own snapshot, except `estimatedTables`. */
-  tables: Record<string, number>;
+  tables?: Record<string, number>;
   /** Tables above the exact-count size, whose figure is the planner's estimate (absent in older backups: all estimates). */
   estimatedTables?: string[];
   /** Large objects in the dump (absent in older backups). None lets a restore stream straight into psql. */

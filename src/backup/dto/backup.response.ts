@@ -103,8 +103,11 @@ export class BackupMetadataResponse implements Described<BackupMetadata> {
   @ApiProperty({ description: 'The version of nestjs-pg-backup that made the backup' })
   productVersion!: string;
 
-  @ApiProperty({ ...counts, description: 'Rows per table (`schema.table`), counted in the dump\'s snapshot except for `estimatedTables`' })
-  tables!: Record<string, number>;
+  @ApiPropertyOptional({
+    ...counts,
+    description: "Rows per table (`schema.table`), counted in the dump's snapshot except for `estimatedTables`; left out of GET /backups items (as are `estimatedTables`, `tableBytes`, `contents` and `cluster`)",
+  })
+  tables?: Record<string, number>;
 
   @ApiPropertyOptional({ type: [String], description: "Tables above the exact-count size, whose figure is the planner's estimate" })
   estimatedTables?: string[];

@@ -190,7 +190,7 @@ function describeBackup(b: BackupHistory): string[] {
     ['notes', b.notes ?? '-'],
     ['tags', b.tags.join(', ') || '-'],
   ];
-  if (b.metadata) entries.push(['database', `${b.metadata.database} (PostgreSQL ${b.metadata.serverVersion}), ${Object.keys(b.metadata.tables).length} tables`]);
+  if (b.metadata) entries.push(['database', `${b.metadata.database} (PostgreSQL ${b.metadata.serverVersion}), ${Object.keys(b.metadata.tables ?? {}).length} tables`]);
   for (const copy of b.copies ?? []) entries.push([`copy (${copy.storage})`, `${copy.state} ${copy.location}${copy.error ? `: ${copy.error}` : ''}`]);
   if (b.files) entries.push(['files part', `${b.files.filename} (${formatBytes(b.files.sizeBytes)}: ${b.files.paths.join(', ')})`]);
   if (b.archived) entries.push(['archived', b.archivePath ?? 'yes']);
