@@ -83,8 +83,8 @@ describe('admin API: validation, paging, config, stats, cleanup', () => {
     const [listed] = (await server.request('GET', '/backups?limit=1', { token: admin })).json.items;
     const full = (await server.request('GET', `/backups/${listed.id}`, { token: admin })).json;
     assert.ok(Object.keys(full.metadata.tables).length > 0, 'the backup recorded its tables');
-    for (const key of ['tables', 'estimatedTables', 'cluster']) assert.equal(key in listed.metadata, false, key);
-    const { tables: _t, estimatedTables: _e, cluster: _c, contents: _s, ...light } = full.metadata;
+    for (const key of ['tables', 'estimatedTables', 'tableBytes', 'contents', 'cluster']) assert.equal(key in listed.metadata, false, key);
+    const { tables: _t, estimatedTables: _e, tableBytes: _b, cluster: _c, contents: _s, ...light } = full.metadata;
     assert.deepEqual(listed.metadata, light);
     assert.deepEqual({ ...listed, metadata: null }, { ...full, metadata: null }, 'every other field as GET /backups/:id gives it');
   });
