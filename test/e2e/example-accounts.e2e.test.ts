@@ -20,7 +20,11 @@ describe('example accounts: backups on the host app events', () => {
     const res = await fetch(accountsUrl, { method: 'POST', headers, body: JSON.stringify(body) });
     return { status: res.status, json: (await res.json()) as any, ms: performance.now() - started };
   };
-  const eventBackups = async () => (await server.request('GET', '/backups?type=event', { token: admin })).json.items as any[];
+  /** The event backups, newest first, each as GET /backups/:id gives it (with its per-table metadata). */
+  const eventBackups = async () => {
+    const items = (await server.request('GET', '/backups?type=event', { token: admin })).json.items as any[];
+    return Promise.all(items.map(async (b) => (await server.request('GET', `/backups/${b.id}`, { token: admin })).json));
+  };
 
   before(async () => {
     pg = await startPostgres();
