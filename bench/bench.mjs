@@ -31,7 +31,7 @@ const QUICK = process.argv.includes('--quick');
 const SCALE = arg('scale', QUICK ? 0.1 : 1);
 const RUNS = arg('runs', QUICK ? 1 : 3);
 const onlyIndex = process.argv.indexOf('--only');
-const PHASES = new Set(onlyIndex > 0 ? process.argv[onlyIndex + 1].split(',') : ['backups', 'restores', 'drills', 'manytables', 'latency', 'tables']);
+const PHASES = new Set(onlyIndex > 0 ? process.argv[onlyIndex + 1].split(',') : ['backups', 'restores', 'drills', 'manytables', 'latency', 'tables', 'dr']);
 /** The many-tables phase: tables (each with a serial key, so as many sequences) on a server with the default lock table. */
 const MANY_TABLES = arg('tables', 2000);
 const CORES = cpus().length;
