@@ -6,6 +6,7 @@ import { AuthApiModule } from './auth/auth-api.module';
 import { AutomationModule } from './automation/automation.module';
 import { EventsModule } from './events/events.module';
 import { BackupModule } from './backup/backup.module';
+import { validateModuleOptions } from './config/module-options';
 import { dataSourceOptions } from './database/data-source';
 import { initializeDataSource } from './database/migrations';
 import { UnsupportedPostgresError } from './database/postgres-version';
@@ -13,7 +14,7 @@ import { HealthModule } from './health/health.module';
 import { LockModule } from './lock/lock.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
-import { PG_BACKUP_ADMIN_PATH, PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupModuleAsyncOptions, PgBackupOptions } from './pg-backup.options';
+import { PG_BACKUP_ADMIN_PATH, PG_BACKUP_CONNECTION, PG_BACKUP_OPTIONS, PgBackupModuleAsyncOptions, PgBackupModuleOptions, PgBackupOptions } from './pg-backup.options';
 import { RestoreModule } from './restore/restore.module';
 import { SettingsModule } from './settings/settings.module';
 import { UiModule } from './ui/ui.module';
@@ -30,7 +31,11 @@ function mountedAt(path: string | false, module: Type | DynamicModule): (Type | 
 @Module({})
 class PgBackupOptionsModule {
   static register(options: PgBackupModuleAsyncOptions): DynamicModule {
-    const provider: Provider = { provide: PG_BACKUP_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] };
+    const provider: Provider = {
+      provide: PG_BACKUP_OPTIONS,
+      useFactory: async (...args: unknown[]) => validateModuleOptions(await options.useFactory(...args)),
+      inject: options.inject ?? [],
+    };
     const adminPath: Provider = { provide: PG_BACKUP_ADMIN_PATH, useValue: options.path ?? DEFAULT_PATH };
     return { module: PgBackupOptionsModule, imports: options.imports ?? [], providers: [provider, adminPath], exports: [provider, adminPath] };
   }
@@ -42,7 +47,7 @@ class PgBackupOptionsModule {
  */
 @Module({})
 export class PgBackupModule {
-  static forRoot(options: PgBackupOptions & Pick<PgBackupModuleAsyncOptions, 'path' | 'healthPath' | 'metricsPath' | 'uiPath'>): DynamicModule {
+  static forRoot(options: PgBackupModuleOptions & Pick<PgBackupModuleAsyncOptions, 'path' | 'healthPath' | 'metricsPath' | 'uiPath'>): DynamicModule {
     const { path, healthPath, metricsPath, uiPath } = options;
     return this.forRootAsync({ path, healthPath, metricsPath, uiPath, useFactory: () => options });
   }

@@ -218,6 +218,9 @@ export interface PgBackupOptions {
   manifestRequireSignature?: boolean;
 }
 
+/** What a host passes: `minFreeBytes` (default 100 MiB) and `restoreGraceMs` (default 10 s) may be left out. */
+export type PgBackupModuleOptions = Omit<PgBackupOptions, 'minFreeBytes' | 'restoreGraceMs'> & Partial<Pick<PgBackupOptions, 'minFreeBytes' | 'restoreGraceMs'>>;
+
 export interface PgBackupModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   /** Route prefix of the admin API (default `api/admin`). */
   path?: string;
@@ -228,5 +231,6 @@ export interface PgBackupModuleAsyncOptions extends Pick<ModuleMetadata, 'import
   /** The browser admin page, outside the admin prefix (default `backup-admin`); false serves none. */
   uiPath?: string | false;
   inject?: any[];
-  useFactory: (...args: any[]) => PgBackupOptions | Promise<PgBackupOptions>;
+  /** Checked at start (see validateModuleOptions): a missing or bad option fails at once, naming it. */
+  useFactory: (...args: any[]) => PgBackupModuleOptions | Promise<PgBackupModuleOptions>;
 }

@@ -8,12 +8,18 @@ import { cronProblem } from '../settings/cron';
 const EVENT_NAME = `(${BACKUP_EVENT_NAMES.map((name) => name.replace('.', '\\.')).join('|')})`;
 const NOTIFY_EVENTS_PATTERN = new RegExp(`^\\s*${EVENT_NAME}(\\s*,\\s*${EVENT_NAME})*\\s*$`);
 
+/** Shared with the module options (module-options.ts): the same rules for both ways in. */
+export const DATABASE_URL_PATTERN = /^postgres(ql)?:\/\/[^\s]+$/;
+export const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Schemas a dump or restore never leaves alone, so the module's tables cannot live there. */
+export const RESERVED_SCHEMA = /^(public|pg_.*|information_schema)$/;
+
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
 /** The standalone server's environment (see README, "Configuration"). */
 export class EnvironmentVariables {
   @IsOptional()
-  @Matches(/^postgres(ql)?:\/\/[^\s]+$/, { message: 'DATABASE_URL must look like postgres://user:pass@host:5432/db' })
+  @Matches(DATABASE_URL_PATTERN, { message: 'DATABASE_URL must look like postgres://user:pass@host:5432/db' })
   DATABASE_URL?: string;
 
   @IsOptional()
@@ -91,7 +97,7 @@ export class EnvironmentVariables {
   BACKUP_MAX_CONCURRENT_VERIFIES?: number;
 
   @IsOptional()
-  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'BACKUP_SCHEMA must be a lower-case SQL identifier' })
+  @Matches(SCHEMA_PATTERN, { message: 'BACKUP_SCHEMA must be a lower-case SQL identifier' })
   BACKUP_SCHEMA?: string;
 
   @IsOptional()
@@ -334,7 +340,7 @@ export function corsOrigins(env: EnvironmentVariables): string[] {
 /** Reads and checks the environment; a bad value fails with a message naming the variable. */
 export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariables {
   const vars = plainToInstance(EnvironmentVariables, env, { excludeExtraneousValues: false });
-  const problems = validateSync(vars, { skipMissingProperties: false }).flatMap(describe);
+  const problems = validateSync(vars, { skipMissingProperties: false }).flatMap(describeValidationError);
   if (vars.BACKUP_SCHEDULE) {
     const problem = cronProblem(vars.BACKUP_SCHEDULE);
     if (problem) problems.push(`BACKUP_SCHEDULE: ${problem}`);
@@ -343,7 +349,7 @@ export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariable
     const problem = corsOriginProblem(entry);
     if (problem) problems.push(`CORS_ORIGINS: ${problem}`);
   }
-  if (vars.BACKUP_SCHEMA && /^(public|pg_.*|information_schema)$/.test(vars.BACKUP_SCHEMA)) {
+  if (vars.BACKUP_SCHEMA && RESERVED_SCHEMA.test(vars.BACKUP_SCHEMA)) {
     problems.push(`BACKUP_SCHEMA must be a schema of its own, not ${vars.BACKUP_SCHEMA}: it is left out of every dump and kept by every restore`);
   }
   if (vars.BACKUP_ENCRYPTION_PASSPHRASE && (vars.BACKUP_AGE_RECIPIENTS || vars.BACKUP_AGE_IDENTITY_FILE)) {
@@ -375,7 +381,7 @@ function weakSecretProblem(value: string): string | null {
   return PLACEHOLDER.test(value) ? 'looks like a placeholder, not a secret' : null;
 }
 
-function describe(error: ValidationError): string[] {
+export function describeValidationError(error: ValidationError): string[] {
   return Object.values(error.constraints ?? {}).map((message) =>
     message.startsWith(error.property) ? message : `${error.property}: ${message}`,
   );

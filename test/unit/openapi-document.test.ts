@@ -29,7 +29,7 @@ class OrdersController {
       databaseUrl: 'postgres://host@127.0.0.1/shop',
       schema: 'backup_admin',
       backupDir: '/nonexistent',
-      auth: { secret: 'unused', adminRoles: ['admin'] },
+      auth: { secret: 'unused-0123456789abcdef', adminRoles: ['admin'] },
       minFreeBytes: 0,
       restoreGraceMs: 0,
       path: 'ops/backup',
