@@ -167,7 +167,9 @@ export class BackupRunner {
           encryption: this.pipeline.describeEncryption(context.format),
         },
       });
-      const contents = await this.readContents(finalPath, context.format, backup.metadata!);
+      // encrypted to public keys alone (no identity here), the file cannot be read back: its contents are read on request where it can
+      const readable = !context.format.encrypted || !!this.options.encryption?.identities.length;
+      const contents = readable ? await this.readContents(finalPath, context.format, backup.metadata!) : undefined;
       if (contents) backup.metadata!.contents = contents;
       backup.files = await this.writeFilesPart(backup, context, operation.signal);
       if (verify) {
