@@ -96,9 +96,9 @@ export class PgBackupClient {
   }
 
   /** With `dryRun: true`, what the restore would do (nothing changes); otherwise the started restore. */
-  restoreBackup(id: string, request: RestoreRequest & { dryRun: true }): Promise<RestorePreview>;
+  restoreBackup(id: string, request: Omit<RestoreRequest, 'confirm'> & { dryRun: true }): Promise<RestorePreview>;
   restoreBackup(id: string, request: RestoreRequest): Promise<Restore>;
-  restoreBackup(id: string, request: RestoreRequest): Promise<Restore | RestorePreview> {
+  restoreBackup(id: string, request: Omit<RestoreRequest, 'confirm'>): Promise<Restore | RestorePreview> {
     return this.json('POST', `/backups/${encodeURIComponent(id)}/restore`, request);
   }
 

@@ -890,17 +890,17 @@ export interface components {
              * @description Also put the files part (BACKUP_INCLUDE_PATHS) back, after the database
              * @default false
              */
-            files: boolean;
+            files?: boolean;
             /**
              * @description Back up the current content first; `false` skips it (only when you have another way back)
              * @default true
              */
-            safetyBackup: boolean;
+            safetyBackup?: boolean;
             /**
              * @description Where the files go: an absolute directory; `/` puts them back into place
              * @default /
              */
-            filesTarget: string;
+            filesTarget?: string;
             /** @description Only these tables (`schema.table`), with their indexes, constraints, triggers, owned sequences, policies and grants */
             tables?: string[];
             /** @description Only these schemas, with everything in them */
@@ -912,12 +912,12 @@ export interface components {
              * @default create
              * @enum {string}
              */
-            roles: "create" | "skip" | "require";
+            roles?: "create" | "skip" | "require";
             /**
              * @description Answer 200 with a preview of what the restore would do; nothing changes
              * @default false
              */
-            dryRun: boolean;
+            dryRun?: boolean;
         };
         RestoreScopeResponse: {
             /** @description `schema.table` names; empty with `schemas`: the whole database */
