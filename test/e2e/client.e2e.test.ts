@@ -8,7 +8,6 @@ import { blockTable } from '../support/open-transaction';
 import { startPostgres, TestPostgres } from '../support/postgres';
 
 // the package is ESM built by its own tsc (npm --prefix packages/client run build); Node 20.19+ requires ESM
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const client: typeof ClientModule = require(join(__dirname, '../../../packages/client/dist/index.js'));
 
 /** The next event of a stream, or a failure naming what was awaited after `timeoutMs`. */
