@@ -32,9 +32,9 @@ describe('@nestjs-pg-backup/client against the server', () => {
   before(async () => {
     pg = await startPostgres();
     pg.psql('create database shop');
-    // big enough that the dump takes a moment and reports bytes on the way
-    pg.psql("create table items (id int primary key, name text); insert into items select g, md5(g::text) || md5((g * 7)::text) from generate_series(1, 400000) g", 'shop');
-    server = await startApp(pg.url('shop'));
+    // with gzip -9, big enough that the dump takes seconds and reports bytes on the way
+    pg.psql("create table items (id int primary key, name text); insert into items select g, md5(g::text) || md5((g * 7)::text) from generate_series(1, 500000) g", 'shop');
+    server = await startApp(pg.url('shop'), { initialCompression: 'gzip', compressionLevel: 9 });
     api = new client.PgBackupClient({ baseUrl: `${server.base}/`, token: () => admin });
   });
 
