@@ -15,6 +15,20 @@ export function webhookSignature(secret: string, timestamp: number, body: string
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
+/** The headers of one delivery of `body`: JSON, the event, the delivery id, the time and, with a secret, its signature. */
+export function webhookHeaders(event: string, deliveryId: string, body: string, secret?: string): Record<string, string> {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'nestjs-pg-backup',
+    'X-PgBackup-Event': event,
+    'X-PgBackup-Delivery': deliveryId,
+    'X-PgBackup-Timestamp': String(timestamp),
+  };
+  if (secret) headers['X-PgBackup-Signature'] = webhookSignature(secret, timestamp, body);
+  return headers;
+}
+
 interface Delivery {
   url: URL;
   event: string;
@@ -76,15 +90,7 @@ export class WebhookSender {
   }
 
   private async post({ url, event, id, body, secret, authorization, timeoutMs }: Delivery): Promise<Attempt> {
-    const timestamp = Math.floor(Date.now() / 1000);
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'user-agent': 'nestjs-pg-backup',
-      'X-PgBackup-Event': event,
-      'X-PgBackup-Delivery': id,
-      'X-PgBackup-Timestamp': String(timestamp),
-    };
-    if (secret) headers['X-PgBackup-Signature'] = webhookSignature(secret, timestamp, body);
+    const headers = webhookHeaders(event, id, body, secret);
     if (authorization) headers.authorization = authorization;
     try {
       const response = await fetch(url, {

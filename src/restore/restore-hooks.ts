@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { untilAborted } from '../common/until-aborted';
-import { webhookSignature } from '../notifications/webhook-sender';
+import { webhookHeaders } from '../notifications/webhook-sender';
 import { AfterRestoreHookContext, PG_BACKUP_OPTIONS, PgBackupOptions, RestoreHookContext } from '../pg-backup.options';
 
 const DEFAULT_HOOK_TIMEOUT_MS = 60_000;
@@ -64,16 +64,7 @@ export class RestoreHooksRunner {
     const where = `${url.origin}${url.pathname}`;
     const id = randomUUID();
     const body = JSON.stringify({ id, event, at: new Date().toISOString(), data });
-    const timestamp = Math.floor(Date.now() / 1000);
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'user-agent': 'nestjs-pg-backup',
-      'X-PgBackup-Event': event,
-      'X-PgBackup-Delivery': id,
-      'X-PgBackup-Timestamp': String(timestamp),
-    };
-    const secret = this.options.restoreHooks?.webhooks?.secret;
-    if (secret) headers['X-PgBackup-Signature'] = webhookSignature(secret, timestamp, body);
+    const headers = webhookHeaders(event, id, body, this.options.restoreHooks?.webhooks?.secret);
     let status: number;
     try {
       // a redirect would send the signed body elsewhere: it counts as a failure
