@@ -198,7 +198,7 @@ function renderPreview(p, request) {
   const warnings = [
     p.blockedBy && `A ${p.blockedBy.type} started by ${p.blockedBy.startedBy} is running: the restore cannot start until it ends.`,
     p.locks && !p.locks.enough && `It needs about ${p.locks.needed} locks and the server allows about ${p.locks.available}: set max_locks_per_transaction to ${p.locks.requiredMaxLocksPerTransaction} first.`,
-    p.safetyBackup && !p.safetyBackup.enough && `The safety backup needs about ${bytes(p.safetyBackup.expectedBytes)} and only ${bytes(p.safetyBackup.freeBytes)} is free.`,
+    !request.target && p.safetyBackup && !p.safetyBackup.enough && `The safety backup needs about ${bytes(p.safetyBackup.expectedBytes)} and only ${bytes(p.safetyBackup.freeBytes)} is free.`,
   ].filter(Boolean);
   fill($('#restore-preview'),
     h('h3', {}, 'What this restore would do'),
@@ -213,7 +213,8 @@ function renderPreview(p, request) {
       : null,
     p.roles?.toCreate.length ? h('p', {}, `Roles it will create: ${p.roles.toCreate.join(', ')}`, p.roles.needPassword.length ? ` (set a password for ${p.roles.needPassword.join(', ')} afterwards)` : '') : null,
     h('p', { className: 'muted' },
-      p.safetyBackup ? `Safety backup first: about ${bytes(p.safetyBackup.expectedBytes)} (${bytes(p.safetyBackup.freeBytes)} free). ` : 'No safety backup. ',
+      request.target ? 'No safety backup: nothing live is replaced. '
+        : p.safetyBackup ? `Safety backup first: about ${bytes(p.safetyBackup.expectedBytes)} (${bytes(p.safetyBackup.freeBytes)} free). ` : 'No safety backup. ',
       p.estimatedDurationMs === null ? 'No past restores to estimate its duration from.' : `Estimated duration: ${duration(p.estimatedDurationMs)}.`));
 }
 
